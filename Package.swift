@@ -1,0 +1,85 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The seams are enforced by what each target may import:
+// - WellKnownServices: protocol handlers and their pure cores; NIOCore only, clock and randomness injected.
+// - WellKnownConfig: YAML -> Configuration with positioned errors; knows no NIO.
+// - WellKnownDaemon: sockets, signals, logging, lifecycle; the only place that touches fds and the environment.
+// - wellknownd: the command line, nothing else.
+let package = Package(
+    name: "wellknownd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wellknownd", targets: ["wellknownd"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "WellKnownServices",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ]
+        ),
+        .target(
+            name: "WellKnownConfig",
+            dependencies: [
+                .product(name: "Yams", package: "Yams")
+            ]
+        ),
+        .target(
+            name: "WellKnownDaemon",
+            dependencies: [
+                "WellKnownServices",
+                "WellKnownConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "wellknownd",
+            dependencies: [
+                "WellKnownDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "WellKnownServicesTests",
+            dependencies: [
+                "WellKnownServices",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "WellKnownConfigTests",
+            dependencies: ["WellKnownConfig"]
+        ),
+        .testTarget(
+            name: "WellKnownDaemonTests",
+            dependencies: [
+                "WellKnownDaemon",
+                "WellKnownServices",
+                "WellKnownConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["wellknownd"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,60 @@
+// echo, RFC 862: "send back any data received". TCP returns every byte in order until the client closes; when
+// the client shuts its write side we flush what is left and close. UDP returns each datagram whole, up to the
+// 65507 bytes an IPv4 datagram can carry (the daemon's receive buffer must be at least that large).
+import NIOCore
+
+extension ServiceDescriptor {
+    public static let echo = ServiceDescriptor(
+        name: "echo",
+        rfc: 862,
+        wellKnownPort: 7,
+        summary: "returns every byte it receives"
+    ) { _, _ in
+        ServiceInstance(
+            name: "echo",
+            // BackPressureHandler stops reading while the peer is not reading our replies: a client that sends
+            // without reading cannot make us buffer its data.
+            stream: { [BackPressureHandler(), EchoStreamHandler()] },
+            datagram: { [EchoDatagramHandler(EchoReply())] }
+        )
+    }
+}
+
+/// TCP echo. Writes each read at once and flushes once per read burst.
+public final class EchoStreamHandler: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private var closing = false
+
+    public init() {}
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.write(data, promise: nil)
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(ChannelEvent.inputClosed) = event as? ChannelEvent, !self.closing {
+            // Half-close: the client has sent everything; it gets the rest of its bytes back, then the close.
+            self.closing = true
+            context.writeAndFlushThenClose(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// UDP echo: the reply is the request, not a copy of it.
+public struct EchoReply: ReplyProducer {
+    public init() {}
+
+    public mutating func reply(to request: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        request
+    }
+}
+
+public typealias EchoDatagramHandler = DatagramReplyHandler<EchoReply>
