@@ -1,0 +1,434 @@
+// Reads wellknownd's YAML configuration. Keys:
+//
+//   grace-period: 5                 seconds open TCP connections may run on after SIGTERM (0...3600; default 5)
+//   bind: [127.0.0.1, "::1"]        default addresses for entries without their own (default: loopback only)
+//   services:                       the list of listeners, at least one entry:
+//     - service: daytime            a built-in service: echo, discard, chargen, daytime, time
+//       port: 6013                  1...65535
+//       transport: both             tcp, udp or both (default both)
+//       bind: ["::"]                this entry's addresses; "::" is dual-stack (IPv4 too), every interface
+//       format: rfc3339             any option of that service (daytime: format, zone; chargen: udp-mode)
+//
+// Every problem is reported with its position, all of them at once, and nothing of a bad file is used.
+import Foundation
+import Yams
+
+/// What the loader must know about the services: their names and options. The daemon builds it from the service
+/// table, so this module needs no knowledge of any particular service.
+public struct ConfigurationSchema: Sendable {
+    public struct Service: Sendable {
+        public var name: String
+        /// Option key → accepted values (nil: any string; the service checks it when it is configured).
+        public var options: [String: [String]?]
+
+        public init(name: String, options: [String: [String]?]) {
+            self.name = name
+            self.options = options
+        }
+    }
+
+    public var services: [Service]
+
+    public init(services: [Service]) {
+        self.services = services
+    }
+}
+
+public struct ConfigurationLoader: Sendable {
+    public let schema: ConfigurationSchema
+
+    public init(schema: ConfigurationSchema) {
+        self.schema = schema
+    }
+
+    public func load(path: String) throws(ConfigurationErrors) -> Configuration {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw ConfigurationErrors([
+                    ConfigurationError(
+                        location: SourceLocation(file: path, line: 0, column: 0),
+                        keyPath: "",
+                        message: "not UTF-8 text"
+                    )
+                ])
+            }
+            text = decoded
+        } catch let error as ConfigurationErrors {
+            throw error
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
+            throw ConfigurationErrors([
+                ConfigurationError(
+                    location: SourceLocation(file: path, line: 0, column: 0),
+                    keyPath: "",
+                    message: "cannot read the configuration: \(reason)"
+                )
+            ])
+        }
+        return try self.parse(text, source: path)
+    }
+
+    public func parse(_ text: String, source: String) throws(ConfigurationErrors) -> Configuration {
+        var reader = DocumentReader(source: source, schema: self.schema)
+        let configuration = reader.read(text)
+        guard reader.errors.isEmpty, let configuration else {
+            throw ConfigurationErrors(reader.errors)
+        }
+        return configuration
+    }
+}
+
+private struct DocumentReader {
+    static let topLevelKeys = ["services", "bind", "grace-period"]
+    static let entryKeys = ["service", "port", "transport", "bind"]
+
+    let source: String
+    let schema: ConfigurationSchema
+    var errors: [ConfigurationError] = []
+
+    init(source: String, schema: ConfigurationSchema) {
+        self.source = source
+        self.schema = schema
+    }
+
+    mutating func read(_ text: String) -> Configuration? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            self.errors.append(self.syntaxError(error, text: text))
+            return nil
+        }
+        guard let root, root.mapping != nil || root.scalar?.string.isEmpty == false || root.sequence != nil else {
+            self.fail(at: nil, "", "the file is empty: it needs a `services:` list")
+            return nil
+        }
+        guard let top = root.mapping else {
+            self.fail(at: root, "", "expected a mapping with a `services:` list at the top level")
+            return nil
+        }
+
+        var nodes: [String: Node] = [:]
+        for (key, value) in top {
+            let name = key.string ?? ""
+            if Self.topLevelKeys.contains(name) {
+                nodes[name] = value
+            } else {
+                self.fail(at: key, name, self.unknownKeyMessage(name, known: Self.topLevelKeys))
+            }
+        }
+
+        var gracePeriod = Configuration.defaultGracePeriod
+        if let node = nodes["grace-period"], let seconds = self.seconds(node, "grace-period", range: 0...3600) {
+            gracePeriod = .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        var defaultAddresses = Configuration.defaultBindAddresses
+        if let node = nodes["bind"], let addresses = self.addresses(node, "bind") {
+            defaultAddresses = addresses
+        }
+
+        guard let servicesNode = nodes["services"] else {
+            self.fail(at: root, "services", "missing: the list of services to serve")
+            return nil
+        }
+        guard let list = servicesNode.sequence else {
+            self.fail(at: servicesNode, "services", "expected a list of entries (`- service: echo`)")
+            return nil
+        }
+        if list.isEmpty {
+            self.fail(at: servicesNode, "services", "the list is empty: nothing would be served")
+        }
+        var entries: [ServiceEntry] = []
+        for (index, node) in list.enumerated() {
+            if let entry = self.entry(node, index: index, defaultAddresses: defaultAddresses) {
+                entries.append(entry)
+            }
+        }
+        let configuration = Configuration(source: self.source, services: entries, gracePeriod: gracePeriod)
+        self.checkOverlaps(configuration, entryNodes: Array(list))
+        return configuration
+    }
+
+    // MARK: Entries
+
+    private mutating func entry(_ node: Node, index: Int, defaultAddresses: [BindAddress]) -> ServiceEntry? {
+        let path = "services[\(index)]"
+        guard let mapping = node.mapping else {
+            self.fail(at: node, path, "expected a mapping such as `{service: echo, port: 6007}`")
+            return nil
+        }
+        var pairs: [String: (key: Node, value: Node)] = [:]
+        for (key, value) in mapping {
+            pairs[key.string ?? ""] = (key, value)
+        }
+
+        var service: ServiceSchemaLookup = .missing
+        if let (_, value) = pairs["service"] {
+            if let name = self.string(value, "\(path).service") {
+                if let known = self.schema.services.first(where: { $0.name == name }) {
+                    service = .known(known)
+                } else {
+                    let names = self.schema.services.map(\.name)
+                    self.fail(
+                        at: value,
+                        "\(path).service",
+                        "unknown service '\(name)'\(Self.suggestion(for: name, among: names))"
+                            + " (known: \(names.joined(separator: ", ")))"
+                    )
+                    service = .unknown
+                }
+            } else {
+                service = .unknown
+            }
+        } else {
+            self.fail(at: node, path, "missing key 'service'")
+        }
+
+        var port: Int?
+        if let (_, value) = pairs["port"] {
+            port = self.port(value, "\(path).port")
+        } else {
+            self.fail(at: node, path, "missing key 'port'")
+        }
+
+        var transports = Transport.allCases
+        if let (_, value) = pairs["transport"] {
+            switch self.string(value, "\(path).transport") {
+            case "tcp": transports = [.tcp]
+            case "udp": transports = [.udp]
+            case "both": transports = [.tcp, .udp]
+            case .some(let other):
+                self.fail(at: value, "\(path).transport", "'\(other)' is not one of tcp, udp, both")
+            case .none: break
+            }
+        }
+
+        var addresses = defaultAddresses
+        if let (_, value) = pairs["bind"], let given = self.addresses(value, "\(path).bind") {
+            addresses = given
+        }
+
+        var options: [String: OptionValue] = [:]
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            if Self.entryKeys.contains(name) { continue }
+            switch service {
+            case .known(let schema):
+                guard let allowed = schema.options[name] else {
+                    let known = Self.entryKeys + schema.options.keys.sorted()
+                    self.fail(at: key, "\(path).\(name)", self.unknownKeyMessage(name, known: known, service: schema))
+                    continue
+                }
+                guard let text = self.string(value, "\(path).\(name)") else { continue }
+                if let allowed, !allowed.contains(text) {
+                    self.fail(at: value, "\(path).\(name)", "'\(text)' is not one of \(allowed.joined(separator: ", "))")
+                    continue
+                }
+                options[name] = OptionValue(text, location: self.location(of: value))
+            case .unknown, .missing:
+                // Without a known service its options cannot be judged; flag only keys no service has.
+                let everyOption = Set(self.schema.services.flatMap(\.options.keys))
+                if !everyOption.contains(name) {
+                    self.fail(at: key, "\(path).\(name)", self.unknownKeyMessage(name, known: Self.entryKeys))
+                }
+            }
+        }
+
+        guard case .known(let schema) = service, let port else { return nil }
+        return ServiceEntry(
+            index: index,
+            service: schema.name,
+            port: port,
+            transports: transports,
+            addresses: addresses,
+            options: options,
+            location: self.location(of: node)
+        )
+    }
+
+    private enum ServiceSchemaLookup {
+        case missing
+        case unknown
+        case known(ConfigurationSchema.Service)
+    }
+
+    /// Two listeners on one transport and port whose addresses collide would fail at bind time; say so now.
+    private mutating func checkOverlaps(_ configuration: Configuration, entryNodes: [Node]) {
+        var seen: [Listener] = []
+        for listener in configuration.listeners {
+            if let earlier = seen.first(where: {
+                $0.transport == listener.transport && $0.port == listener.port && $0.address.overlaps(listener.address)
+            }) {
+                let node = entryNodes[listener.entryIndex]
+                let portNode = node.mapping?.first { $0.key.string == "port" }?.value ?? node
+                let earlierLine = self.location(of: entryNodes[earlier.entryIndex]).line
+                let what =
+                    earlier.entryIndex == listener.entryIndex
+                    ? "listed twice in this entry"
+                    : "already claimed by services[\(earlier.entryIndex)] (line \(earlierLine))"
+                let message =
+                    "\(listener.transport.rawValue) \(listener.address.endpoint(port: listener.port)) overlaps "
+                    + "\(earlier.transport.rawValue) \(earlier.address.endpoint(port: earlier.port)), \(what)"
+                self.fail(at: portNode, "services[\(listener.entryIndex)].port", message)
+            } else {
+                seen.append(listener)
+            }
+        }
+    }
+
+    // MARK: Scalars
+
+    private mutating func string(_ node: Node, _ path: String) -> String? {
+        guard let scalar = node.scalar, node.tagName != .null else {
+            self.fail(at: node, path, "expected a single value, found \(Self.kind(of: node))")
+            return nil
+        }
+        return scalar.string
+    }
+
+    private mutating func port(_ node: Node, _ path: String) -> Int? {
+        guard node.scalar != nil, node.tagName == .int, let value = node.int else {
+            self.fail(at: node, path, "expected a port number 1...65535, found \(Self.kind(of: node))")
+            return nil
+        }
+        guard (1...65535).contains(value) else {
+            self.fail(at: node, path, "port \(value) is outside 1...65535")
+            return nil
+        }
+        return value
+    }
+
+    private mutating func seconds(_ node: Node, _ path: String, range: ClosedRange<Double>) -> Double? {
+        let value: Double?
+        switch node.tagName {
+        case .int: value = node.int.map(Double.init)
+        case .float: value = node.float
+        default: value = nil
+        }
+        guard node.scalar != nil, let value, value.isFinite else {
+            self.fail(at: node, path, "expected a number of seconds such as 5 or 2.5, found \(Self.kind(of: node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            self.fail(at: node, path, "\(node.scalar?.string ?? "") is outside \(Int(range.lowerBound))...\(Int(range.upperBound)) seconds")
+            return nil
+        }
+        return value
+    }
+
+    /// One address or a list of them.
+    private mutating func addresses(_ node: Node, _ path: String) -> [BindAddress]? {
+        let items: [(Node, String)]
+        if let sequence = node.sequence {
+            items = sequence.enumerated().map { ($0.element, "\(path)[\($0.offset)]") }
+            if items.isEmpty {
+                self.fail(at: node, path, "the list is empty: give at least one address")
+                return nil
+            }
+        } else {
+            items = [(node, path)]
+        }
+        var addresses: [BindAddress] = []
+        var valid = true
+        for (item, itemPath) in items {
+            guard let text = self.string(item, itemPath) else {
+                valid = false
+                continue
+            }
+            guard let address = BindAddress(text) else {
+                self.fail(
+                    at: item,
+                    itemPath,
+                    "'\(text)' is not a numeric IPv4 or IPv6 address (host names are not resolved; \"::\" means all)"
+                )
+                valid = false
+                continue
+            }
+            addresses.append(address)
+        }
+        return valid ? addresses : nil
+    }
+
+    // MARK: Errors
+
+    private func location(of node: Node?) -> SourceLocation {
+        guard let mark = node?.mark else { return SourceLocation(file: self.source, line: 1, column: 1) }
+        return SourceLocation(file: self.source, line: mark.line, column: mark.column)
+    }
+
+    private mutating func fail(at node: Node?, _ path: String, _ message: String) {
+        self.errors.append(ConfigurationError(location: self.location(of: node), keyPath: path, message: message))
+    }
+
+    private func unknownKeyMessage(_ name: String, known: [String], service: ConfigurationSchema.Service? = nil) -> String {
+        let scope = service.map { " for service \($0.name)" } ?? ""
+        return "unknown key '\(name)'\(scope)\(Self.suggestion(for: name, among: known)) (known: \(known.joined(separator: ", ")))"
+    }
+
+    private func syntaxError(_ error: Error, text: String) -> ConfigurationError {
+        let (mark, message): ((line: Int, column: Int)?, String)
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let problemMark, _),
+            .parser(let context, let problem, let problemMark, _),
+            .composer(let context, let problem, let problemMark, _):
+            let detail = context.map { " \($0.text) at line \($0.mark.line), column \($0.mark.column)" } ?? ""
+            (mark, message) = ((problemMark.line, problemMark.column), problem + detail)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            (mark, message) = ((context.mark.line, context.mark.column), "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping")
+        case .reader(let problem, let offset, _, _):
+            (mark, message) = (offset.map { Self.mark(ofByteOffset: $0, in: text) }, problem)
+        default:
+            (mark, message) = (nil, String(describing: error))
+        }
+        let location = mark.map { SourceLocation(file: self.source, line: $0.line, column: $0.column) }
+            ?? SourceLocation(file: self.source, line: 1, column: 1)
+        return ConfigurationError(location: location, keyPath: "syntax", message: "invalid YAML: \(message)")
+    }
+
+    private static func mark(ofByteOffset offset: Int, in text: String) -> (line: Int, column: Int) {
+        let prefix = text.utf8.prefix(offset)
+        let line = prefix.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        let column = prefix.reversed().prefix { $0 != UInt8(ascii: "\n") }.count + 1
+        return (line, column)
+    }
+
+    private static func kind(of node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let scalar):
+            if node.tagName == .null { return "nothing" }
+            return scalar.style == .plain ? "'\(scalar.string)'" : "the string \"\(scalar.string)\""
+        }
+    }
+
+    /// ` (did you mean 'port'?)` for a near miss, or nothing.
+    static func suggestion(for word: String, among candidates: [String]) -> String {
+        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(1, best.0.count / 3) else { return "" }
+        return " (did you mean '\(best.0)'?)"
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars)
+        let b = Array(b.unicodeScalars)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}
+
+extension Node {
+    /// The resolved tag's name (`Tag.name` itself is internal to Yams).
+    fileprivate var tagName: Tag.Name { Tag.Name(rawValue: self.tag.rawValue) }
+}
