@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import NIOCore
+import WellKnownConfig
+
+/// Why a TCP connection ended, as its log line says.
+enum ConnectionEnd: String {
+    /// The client finished sending (EOF) or closed, and the service closed after it.
+    case client
+    /// The service closed it: daytime and time after their reply.
+    case server
+    /// The connection died under us: the client reset it, or vanished while we were writing (ECONNRESET, EPIPE;
+    /// NIO closes on a failed write without reporting an error to the pipeline, so this is also the verdict for a
+    /// close that no handler asked for and no EOF preceded).
+    case reset
+    /// The daemon closed it because it is shutting down and the grace period ran out.
+    case shutdown
+    /// Any other error on the connection.
+    case error
+}
+
+/// Sent down a connection's pipeline to close it on shutdown, so that its log line says why.
+struct ShutdownRequest: Sendable {}
+
+/// The first handler of every TCP connection: counts bytes both ways, closes the connection (only it) on errors,
+/// and writes its socket-pair record when it ends.
+final class ConnectionRecorder: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let counters: ServiceCounters
+    private let logger: Logger
+    private var started = NIODeadline.now()
+    private var client = "?"
+    private var server = "?"
+    private var bytesIn = 0
+    private var bytesOut = 0
+    private var clientClosed = false
+    private var closeRequested = false
+    private var end: ConnectionEnd?
+    private var errorDescription: String?
+
+    init(counters: ServiceCounters, logger: Logger) {
+        self.counters = counters
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.started = .now()
+        self.client = context.channel.remoteAddress?.logDescription ?? "?"
+        self.server = context.channel.localAddress?.logDescription ?? "?"
+        self.counters.accepted.add(1, ordering: .relaxed)
+        self.counters.open.add(1, ordering: .relaxed)
+        self.logger.debug(
+            "accepted",
+            metadata: [
+                "service": "\(self.counters.service)", "proto": "tcp",
+                "client": "\(self.client)", "server": "\(self.server)",
+            ]
+        )
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let count = self.unwrapInboundIn(data).readableBytes
+        self.bytesIn += count
+        self.counters.bytesIn.add(count, ordering: .relaxed)
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let count = self.unwrapOutboundIn(data).readableBytes
+        self.bytesOut += count
+        self.counters.bytesOut.add(count, ordering: .relaxed)
+        context.write(data, promise: promise)
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .all {
+            self.closeRequested = true
+        }
+        context.close(mode: mode, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(ChannelEvent.inputClosed) = event as? ChannelEvent {
+            self.clientClosed = true
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is ShutdownRequest else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        self.end = self.end ?? .shutdown
+        context.close(promise: nil)
+        promise?.succeed(())
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // One connection's error ends that connection, never the server.
+        if self.end == nil {
+            if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+                self.end = .reset
+            } else {
+                self.end = .error
+                self.errorDescription = "\(error)"
+            }
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.counters.open.add(-1, ordering: .relaxed)
+        let end = self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset)
+        var metadata: Logger.Metadata = [
+            "service": "\(self.counters.service)",
+            "proto": "tcp",
+            "client": "\(self.client)",
+            "server": "\(self.server)",
+            "duration": "\(Self.seconds(NIODeadline.now() - self.started))",
+            "bytes_in": "\(self.bytesIn)",
+            "bytes_out": "\(self.bytesOut)",
+            "end": "\(end.rawValue)",
+        ]
+        if let errorDescription = self.errorDescription {
+            metadata["error"] = "\(errorDescription)"
+        }
+        self.logger.info("connection", metadata: metadata)
+        context.fireChannelInactive()
+    }
+
+    /// `0.0123`: seconds with four decimals, formatted without Foundation.
+    static func seconds(_ amount: TimeAmount) -> String {
+        let tenths = max(0, amount.nanoseconds) / 100_000
+        let fraction = String(tenths % 10_000)
+        return "\(tenths / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
+    }
+}

@@ -1,0 +1,68 @@
+import Synchronization
+import WellKnownConfig
+
+/// Running totals for one service on one transport, shared by all of its sockets and event loops.
+final class ServiceCounters: Sendable {
+    let service: String
+    let transport: Transport
+    /// TCP: connections accepted. UDP: datagrams received.
+    let accepted = Atomic<Int>(0)
+    /// TCP: connections open now.
+    let open = Atomic<Int>(0)
+    /// UDP: replies sent.
+    let replies = Atomic<Int>(0)
+    let bytesIn = Atomic<Int>(0)
+    let bytesOut = Atomic<Int>(0)
+
+    init(service: String, transport: Transport) {
+        self.service = service
+        self.transport = transport
+    }
+
+    var key: String { "\(self.service)/\(self.transport.rawValue)" }
+}
+
+/// All counters, one per service and transport that the configuration serves.
+final class CounterTable: Sendable {
+    let all: [ServiceCounters]
+
+    init(listeners: [Listener]) {
+        var seen: [String: ServiceCounters] = [:]
+        var ordered: [ServiceCounters] = []
+        for listener in listeners {
+            let counters = ServiceCounters(service: listener.service, transport: listener.transport)
+            if seen[counters.key] == nil {
+                seen[counters.key] = counters
+                ordered.append(counters)
+            }
+        }
+        self.all = ordered
+    }
+
+    func counters(service: String, transport: Transport) -> ServiceCounters {
+        self.all.first { $0.service == service && $0.transport == transport }
+            ?? ServiceCounters(service: service, transport: transport)
+    }
+
+    /// Totals and a compact per-service breakdown, for the shutdown and SIGUSR1 lines.
+    var summary: [String: String] {
+        func total(_ transport: Transport?, _ field: (ServiceCounters) -> Int) -> Int {
+            self.all.filter { transport == nil || $0.transport == transport }.reduce(0) { $0 + field($1) }
+        }
+        let perService = self.all.map { counters in
+            let count = counters.accepted.load(ordering: .relaxed)
+            let bytesIn = counters.bytesIn.load(ordering: .relaxed)
+            let bytesOut = counters.bytesOut.load(ordering: .relaxed)
+            return "\(counters.key):\(count)/\(bytesIn)/\(bytesOut)"
+        }
+        return [
+            "connections": "\(total(.tcp, { $0.accepted.load(ordering: .relaxed) }))",
+            "connections_open": "\(total(.tcp, { $0.open.load(ordering: .relaxed) }))",
+            "datagrams": "\(total(.udp, { $0.accepted.load(ordering: .relaxed) }))",
+            "replies": "\(total(.udp, { $0.replies.load(ordering: .relaxed) }))",
+            "bytes_in": "\(total(nil, { $0.bytesIn.load(ordering: .relaxed) }))",
+            "bytes_out": "\(total(nil, { $0.bytesOut.load(ordering: .relaxed) }))",
+            "per_service": perService.joined(separator: " "),
+        ]
+    }
+}

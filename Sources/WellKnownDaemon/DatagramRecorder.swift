@@ -1,0 +1,77 @@
+import Logging
+import NIOCore
+
+/// The first handler of every UDP socket: counts datagrams and bytes, and writes one socket-pair record per
+/// datagram, answered or not. The local side is the datagram's real destination address (IP_PKTINFO /
+/// IPV6_RECVPKTINFO), which on a wildcard socket is not the bound address.
+///
+/// Services reply from inside `channelRead`, so the reply to a datagram passes through `write` before the read
+/// returns; that is how the record learns the size of the reply.
+final class DatagramRecorder: ChannelDuplexHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias InboundOut = AddressedEnvelope<ByteBuffer>
+    typealias OutboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let counters: ServiceCounters
+    private let logger: Logger
+    private var boundServer = "?"
+    private var localPort = 0
+    private var replyBytes: Int?
+
+    init(counters: ServiceCounters, logger: Logger) {
+        self.counters = counters
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.boundServer = context.channel.localAddress?.logDescription ?? "?"
+        self.localPort = context.channel.localAddress?.port ?? 0
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = self.unwrapInboundIn(data)
+        let bytesIn = envelope.data.readableBytes
+        self.counters.accepted.add(1, ordering: .relaxed)
+        self.counters.bytesIn.add(bytesIn, ordering: .relaxed)
+
+        self.replyBytes = nil
+        context.fireChannelRead(data)
+        let replied = self.replyBytes
+        self.replyBytes = nil
+
+        let server: String
+        if let destination = envelope.metadata?.packetInfo?.destinationAddress {
+            let host = destination.logHost
+            server = host.contains(":") ? "[\(host)]:\(self.localPort)" : "\(host):\(self.localPort)"
+        } else {
+            server = self.boundServer
+        }
+        self.logger.info(
+            "datagram",
+            metadata: [
+                "service": "\(self.counters.service)",
+                "proto": "udp",
+                "client": "\(envelope.remoteAddress.logDescription)",
+                "server": "\(server)",
+                "bytes_in": "\(bytesIn)",
+                "bytes_out": "\(replied ?? 0)",
+                "reply": "\(replied == nil ? "none" : "sent")",
+            ]
+        )
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let count = self.unwrapOutboundIn(data).data.readableBytes
+        self.replyBytes = (self.replyBytes ?? 0) + count
+        self.counters.replies.add(1, ordering: .relaxed)
+        self.counters.bytesOut.add(count, ordering: .relaxed)
+        context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A datagram socket serves everyone: an error from one exchange never closes it.
+        self.logger.debug("datagram error", metadata: ["service": "\(self.counters.service)", "error": "\(error)"])
+    }
+}

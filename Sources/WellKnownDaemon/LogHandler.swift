@@ -1,0 +1,247 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import WellKnownServices
+
+/// How log lines look.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// `ts=… level=info msg=connection service=echo proto=tcp client=… server=… …` (logfmt)
+    case text
+    /// One JSON object per line.
+    case json
+}
+
+/// wellknownd's swift-log handler: one line per record, formatted without Foundation, handed to a `LogSink`.
+///
+/// Under systemd (`JOURNAL_STREAM` names our stderr) each line starts with its syslog priority, `<6>` for info,
+/// so that journald keeps the level, and the timestamp is left to the journal.
+public struct WellKnownLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    private let label: String
+    private let format: LogFormat
+    private let journal: Bool
+    private let sink: LogSink
+
+    public init(label: String, sink: LogSink, format: LogFormat, level: Logger.Level, journal: Bool) {
+        self.label = label
+        self.sink = sink
+        self.format = format
+        self.logLevel = level
+        self.journal = journal
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = self.metadata
+        if let provided = self.metadataProvider?.get() {
+            merged.merge(provided) { $1 }
+        }
+        if let extra = event.metadata {
+            merged.merge(extra) { $1 }
+        }
+        let line = Self.formatLine(
+            level: event.level,
+            message: event.message.description,
+            metadata: merged,
+            format: self.format,
+            journal: self.journal,
+            time: self.journal ? nil : Self.now()
+        )
+        self.sink.write(line)
+    }
+
+    // MARK: Formatting (pure, tested)
+
+    /// Keys that come first, in this order, so that lines of one kind line up; the rest follow sorted.
+    static let keyOrder = [
+        "service", "proto", "client", "server", "duration", "bytes_in", "bytes_out", "end", "reply",
+    ]
+
+    static func formatLine(
+        level: Logger.Level,
+        message: String,
+        metadata: Logger.Metadata,
+        format: LogFormat,
+        journal: Bool,
+        time: WallClockTime?
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(192)
+        if journal {
+            out.append(contentsOf: "<\(level.syslogPriority)>".utf8)
+        }
+        let keys = Self.keyOrder.filter { metadata[$0] != nil } + metadata.keys.filter { !Self.keyOrder.contains($0) }.sorted()
+        switch format {
+        case .text:
+            if let time {
+                out.append(contentsOf: "ts=".utf8)
+                Self.appendTimestamp(time, to: &out)
+                out.append(UInt8(ascii: " "))
+            }
+            out.append(contentsOf: "level=\(level.rawValue) msg=".utf8)
+            Self.appendLogfmtValue(message, to: &out)
+            for key in keys {
+                guard let value = metadata[key] else { continue }
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: key.utf8)
+                out.append(UInt8(ascii: "="))
+                Self.appendLogfmtValue(Self.flatten(value), to: &out)
+            }
+        case .json:
+            out.append(UInt8(ascii: "{"))
+            if let time {
+                out.append(contentsOf: "\"ts\":\"".utf8)
+                Self.appendTimestamp(time, to: &out)
+                out.append(contentsOf: "\",".utf8)
+            }
+            out.append(contentsOf: "\"level\":\"\(level.rawValue)\",\"msg\":".utf8)
+            Self.appendJSONString(message, to: &out)
+            for key in keys {
+                guard let value = metadata[key] else { continue }
+                out.append(UInt8(ascii: ","))
+                Self.appendJSONString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                Self.appendJSONValue(value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+
+    /// `2026-11-27T05:10:00.123Z`
+    static func appendTimestamp(_ time: WallClockTime, to out: inout [UInt8]) {
+        let civil = CivilTime(secondsSinceEpoch: time.secondsSinceEpoch)
+        var w = ASCIIWriter(capacity: 24)
+        w.append(civil.year, width: 4)
+        w.append("-")
+        w.append(civil.month, width: 2)
+        w.append("-")
+        w.append(civil.day, width: 2)
+        w.append("T")
+        w.append(civil.hour, width: 2)
+        w.append(":")
+        w.append(civil.minute, width: 2)
+        w.append(":")
+        w.append(civil.second, width: 2)
+        w.append(".")
+        w.append(Int(time.nanoseconds) / 1_000_000, width: 3)
+        w.append("Z")
+        out.append(contentsOf: w.bytes)
+    }
+
+    private static func flatten(_ value: Logger.Metadata.Value) -> String {
+        switch value {
+        case .string(let s): return s
+        case .stringConvertible(let c): return c.description
+        case .array(let a): return a.map(Self.flatten).joined(separator: ",")
+        case .dictionary(let d): return d.keys.sorted().map { "\($0):\(Self.flatten(d[$0] ?? ""))" }.joined(separator: ",")
+        }
+    }
+
+    /// Bare when the value has no space, quote, equals sign or control character; quoted and escaped otherwise.
+    static func appendLogfmtValue(_ value: String, to out: inout [UInt8]) {
+        let needsQuotes =
+            value.isEmpty
+            || value.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == 0x7F }
+        guard needsQuotes else {
+            out.append(contentsOf: value.utf8)
+            return
+        }
+        Self.appendJSONString(value, to: &out)
+    }
+
+    static func appendJSONString(_ value: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20, 0x7F:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                    hex[Int(byte >> 4)], hex[Int(byte & 0xF)],
+                ])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendJSONValue(_ value: Logger.Metadata.Value, to out: inout [UInt8]) {
+        switch value {
+        case .string(let s):
+            Self.appendJSONString(s, to: &out)
+        case .stringConvertible(let c):
+            // Counts and durations are numbers in JSON; anything else is a string.
+            if c is any BinaryInteger || (c as? Double)?.isFinite == true {
+                out.append(contentsOf: c.description.utf8)
+            } else {
+                Self.appendJSONString(c.description, to: &out)
+            }
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Self.appendJSONValue(element, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .dictionary(let d):
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in d.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Self.appendJSONString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                Self.appendJSONValue(d[key] ?? "", to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func now() -> WallClockTime {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return WallClockTime(secondsSinceEpoch: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
+    }
+}
+
+extension Logger.Level {
+    /// syslog(3) priority, as journald reads it from a `<N>` prefix.
+    var syslogPriority: Int {
+        switch self {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+}
+
+/// Whether stderr is the journal stream systemd set up for us: `JOURNAL_STREAM` is `device:inode` of that stream,
+/// and only when it matches fd 2 are we the process it was meant for.
+func stderrIsJournal(environment: [String: String]) -> Bool {
+    guard let value = environment["JOURNAL_STREAM"] else { return false }
+    let parts = value.split(separator: ":")
+    guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+    var info = stat()
+    guard fstat(STDERR_FILENO, &info) == 0 else { return false }
+    return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
+}

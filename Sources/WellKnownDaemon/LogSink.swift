@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Where log lines go: a bounded buffer in memory, written to a file descriptor by a thread of its own.
+///
+/// Event loops only append to the buffer under a short lock; the writer thread takes everything pending and
+/// writes it with one write(2) per batch, lines whole. When stderr is slow (a full pipe, a stalled terminal) and
+/// the buffer reaches `capacity`, new lines are dropped and counted, and a line saying how many went missing is
+/// written once there is room again: memory stays bounded and no event loop ever waits on the descriptor.
+public final class LogSink: @unchecked Sendable {
+    // `pending`, `dropped` and `writing` are guarded by `state`; its value is 1 while lines wait to be written.
+    private let state = ConditionLock(value: 0)
+    private var pending: [UInt8] = []
+    private var dropped = 0
+    private var writing = false
+    private let capacity: Int
+    private let descriptor: Int32
+
+    public init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 4 << 20) {
+        self.descriptor = descriptor
+        self.capacity = capacity
+        self.pending.reserveCapacity(64 << 10)
+        let thread = Thread { [self] in self.writeLoop() }
+        thread.name = "wellknownd-log"
+        thread.start()
+    }
+
+    /// Queues one whole line (newline included). Never blocks on the descriptor.
+    public func write(_ line: [UInt8]) {
+        self.state.lock()
+        if self.pending.count + line.count <= self.capacity {
+            self.pending.append(contentsOf: line)
+        } else {
+            self.dropped += 1
+        }
+        self.state.unlock(withValue: 1)
+    }
+
+    /// Waits until everything queued so far has been written, or `timeout` has passed. For shutdown.
+    public func flush(timeout: Duration = .seconds(2)) {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            self.state.lock()
+            let idle = self.pending.isEmpty && !self.writing
+            self.state.unlock()
+            if idle { return }
+            usleep(1000)
+        }
+    }
+
+    private func writeLoop() {
+        var batch: [UInt8] = []
+        batch.reserveCapacity(64 << 10)
+        while true {
+            self.state.lock(whenValue: 1)
+            swap(&batch, &self.pending)
+            let dropped = self.dropped
+            self.dropped = 0
+            self.writing = true
+            self.state.unlock(withValue: 0)
+
+            if dropped > 0 {
+                batch.append(contentsOf: Array("wellknownd: \(dropped) log lines dropped: the log output was too slow\n".utf8))
+            }
+            self.writeAll(batch)
+            batch.removeAll(keepingCapacity: true)
+
+            self.state.lock()
+            self.writing = false
+            self.state.unlock()
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count, let base = raw.baseAddress {
+                let n = systemWrite(self.descriptor, base + offset, raw.count - offset)
+                if n > 0 {
+                    offset += n
+                } else if n < 0 && (errno == EINTR || errno == EAGAIN) {
+                    if errno == EAGAIN { usleep(1000) }
+                } else {
+                    return  // the descriptor is gone: nothing useful left to do with these lines
+                }
+            }
+        }
+    }
+}
+
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, bytes, count)
+}

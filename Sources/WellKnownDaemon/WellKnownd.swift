@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WellKnownConfig
+import WellKnownServices
+
+/// The daemon's entry points, called by the command line.
+public enum WellKnownd {
+    public static let version = "0.1.0"
+
+    /// sysexits(3) codes the daemon exits with.
+    public enum ExitStatus {
+        public static let success: Int32 = 0
+        /// EX_SOFTWARE: an internal error.
+        public static let software: Int32 = 70
+        /// EX_OSERR: a socket could not be opened.
+        public static let osError: Int32 = 71
+        /// EX_CONFIG: the configuration is wrong; nothing was bound.
+        public static let config: Int32 = 78
+    }
+
+    public struct RunOptions: Sendable {
+        public var configPath: String
+        public var logLevel: Logger.Level
+        public var logFormat: LogFormat
+
+        public init(configPath: String, logLevel: Logger.Level = .info, logFormat: LogFormat = .text) {
+            self.configPath = configPath
+            self.logLevel = logLevel
+            self.logFormat = logFormat
+        }
+    }
+
+    /// `wellknownd check`: validates the configuration and prints the listening plan. Returns the exit status.
+    public static func check(configPath: String) -> Int32 {
+        do {
+            let prepared = try ServiceTable.load(path: configPath, environment: SystemEnvironment.live)
+            var out = "\(configPath): OK, \(prepared.listeners.count) listeners\n"
+            let width = prepared.listeners.map(\.service.count).max() ?? 0
+            for listener in prepared.listeners {
+                let name = listener.service.padding(toLength: width, withPad: " ", startingAt: 0)
+                out += "\(name)  \(listener.transport.rawValue)  \(listener.address.endpoint(port: listener.port))\n"
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return ExitStatus.success
+        } catch {
+            Self.report(error, journal: false)
+            return ExitStatus.config
+        }
+    }
+
+    /// `wellknownd run`: serves until SIGTERM or SIGINT. Returns the exit status.
+    public static func run(_ options: RunOptions) async -> Int32 {
+        let journal = stderrIsJournal(environment: ProcessInfo.processInfo.environment)
+        let prepared: PreparedConfiguration
+        do {
+            prepared = try ServiceTable.load(path: options.configPath, environment: SystemEnvironment.live)
+        } catch {
+            Self.report(error, journal: journal)
+            return ExitStatus.config
+        }
+
+        let sink = LogSink()
+        LoggingSystem.bootstrap { label in
+            WellKnownLogHandler(label: label, sink: sink, format: options.logFormat, level: options.logLevel, journal: journal)
+        }
+        let logger = Logger(label: "wellknownd")
+        // Lifecycle chatter from ServiceLifecycle is not the operator's business unless debugging.
+        var lifecycleLogger = Logger(label: "wellknownd.lifecycle")
+        lifecycleLogger.logLevel = min(max(options.logLevel, .notice), .critical)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let daemon = Daemon(prepared: prepared, group: group, logger: logger)
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: daemon)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: lifecycleLogger
+            )
+        )
+        var status = ExitStatus.success
+        do {
+            try await serviceGroup.run()
+        } catch let error as BindError {
+            logger.critical("\(error.description)")
+            status = ExitStatus.osError
+        } catch {
+            logger.critical("stopped by an error: \(error)")
+            status = ExitStatus.software
+        }
+        try? await group.shutdownGracefully()
+        sink.flush()
+        return status
+    }
+
+    /// Configuration errors go to stderr as plain `FILE:LINE:COLUMN: key: message` lines, one per problem.
+    private static func report(_ error: any Error, journal: Bool) {
+        let lines = (error as? ConfigurationErrors)?.errors.map(\.description) ?? ["\(error)"]
+        let prefix = journal ? "<3>" : ""
+        var text = lines.map { "\(prefix)\($0)\n" }.joined()
+        text += "\(prefix)wellknownd: the configuration has \(lines.count) problem\(lines.count == 1 ? "" : "s"); nothing was started\n"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
