@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import Foundation
-import NIOConcurrencyHelpers
 import WellKnownServices
 
 /// The real world the services are given: the system clock, the system's time zones, the system's randomness.
@@ -28,34 +27,9 @@ enum SystemEnvironment {
         case "UTC":
             return FixedOffsetZone.utc
         case "local":
-            return FoundationZone(TimeZone.current)
+            return LocalZone()
         default:
-            return TimeZone(identifier: name).map(FoundationZone.init)
+            return NamedZone(identifier: name)
         }
-    }
-}
-
-/// A zone from the time zone database. Asking Foundation costs microseconds, and the answer only changes at a
-/// transition, so the last answer is kept for the minute it was asked in.
-final class FoundationZone: TimeZoneRules {
-    private let zone: TimeZone
-    private let cache = NIOLockedValueBox<(minute: Int64, offset: UTCOffset)?>(nil)
-
-    init(_ zone: TimeZone) {
-        self.zone = zone
-    }
-
-    func offset(atSecondsSinceEpoch seconds: Int64) -> UTCOffset {
-        let minute = seconds >= 0 ? seconds / 60 : (seconds - 59) / 60
-        if let cached = self.cache.withLockedValue({ $0 }), cached.minute == minute {
-            return cached.offset
-        }
-        let date = Date(timeIntervalSince1970: TimeInterval(seconds))
-        let offset = UTCOffset(
-            seconds: self.zone.secondsFromGMT(for: date),
-            abbreviation: self.zone.abbreviation(for: date) ?? self.zone.identifier
-        )
-        self.cache.withLockedValue { $0 = (minute, offset) }
-        return offset
     }
 }

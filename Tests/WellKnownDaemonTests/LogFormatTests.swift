@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import NIOCore
+import Testing
+import WellKnownServices
+
+@testable import WellKnownDaemon
+
+let stamp = WallClockTime(secondsSinceEpoch: 1_795_565_088, nanoseconds: 7_000_000)  // 2026-11-25T00:04:48.007Z
+
+let connectionMetadata: Logger.Metadata = [
+    "end": "client", "bytes_out": "5", "service": "echo", "server": "127.0.0.1:6007", "proto": "tcp",
+    "client": "127.0.0.1:53422", "duration": "0.0012", "bytes_in": "5",
+]
+
+func line(_ format: LogFormat, journal: Bool = false, message: String = "connection", _ metadata: Logger.Metadata) -> String {
+    let bytes = WellKnownLogHandler.formatLine(
+        level: .info,
+        message: message,
+        metadata: metadata,
+        format: format,
+        journal: journal,
+        time: journal ? nil : stamp
+    )
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+@Suite struct LogFormatTests {
+    @Test func textLineIsLogfmtWithTheSocketPairInAFixedOrder() {
+        #expect(
+            line(.text, connectionMetadata)
+                == "ts=2026-11-25T00:04:48.007Z level=info msg=connection service=echo proto=tcp client=127.0.0.1:53422 server=127.0.0.1:6007 duration=0.0012 bytes_in=5 bytes_out=5 end=client\n"
+        )
+    }
+
+    @Test func jsonLineHasNumbersAsNumbers() throws {
+        let text = line(.json, ["service": "echo", "bytes_in": .stringConvertible(5), "client": "[::1]:1"])
+        #expect(text == "{\"ts\":\"2026-11-25T00:04:48.007Z\",\"level\":\"info\",\"msg\":\"connection\",\"service\":\"echo\",\"client\":\"[::1]:1\",\"bytes_in\":5}\n")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["bytes_in"] as? Int == 5)
+    }
+
+    @Test func journalLinesCarryTheSyslogPriorityAndNoTimestamp() {
+        #expect(line(.text, journal: true, ["service": "time"]) == "<6>level=info msg=connection service=time\n")
+        let warning = WellKnownLogHandler.formatLine(
+            level: .warning, message: "m", metadata: [:], format: .json, journal: true, time: nil
+        )
+        #expect(String(decoding: warning, as: UTF8.self) == "<4>{\"level\":\"warning\",\"msg\":\"m\"}\n")
+    }
+
+    @Test(arguments: [
+        ("plain", "plain"),
+        ("two words", "\"two words\""),
+        ("", "\"\""),
+        ("a=b", "\"a=b\""),
+        ("say \"hi\"", "\"say \\\"hi\\\"\""),
+        ("line\nbreak", "\"line\\nbreak\""),
+        ("bell\u{07}", "\"bell\\u0007\""),
+    ])
+    func logfmtValuesAreQuotedOnlyWhenNeeded(value: String, expected: String) {
+        var out: [UInt8] = []
+        WellKnownLogHandler.appendLogfmtValue(value, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == expected)
+    }
+
+    @Test func durationsHaveFourDecimals() {
+        #expect(ConnectionRecorder.seconds(.nanoseconds(1_234_567_890)) == "1.2345")
+        #expect(ConnectionRecorder.seconds(.microseconds(300)) == "0.0003")
+        #expect(ConnectionRecorder.seconds(.zero) == "0.0000")
+    }
+}
+
+@Suite struct AddressFormatTests {
+    @Test func addressesAreWrittenWithTheirPortsAndMappedIPv4IsUnmapped() throws {
+        #expect(try SocketAddress(ipAddress: "127.0.0.1", port: 6013).logDescription == "127.0.0.1:6013")
+        #expect(try SocketAddress(ipAddress: "::1", port: 6013).logDescription == "[::1]:6013")
+        #expect(try SocketAddress(ipAddress: "::ffff:198.51.100.9", port: 40000).logDescription == "198.51.100.9:40000")
+        #expect(try SocketAddress(ipAddress: "2001:db8::ffff:1", port: 1).logDescription == "[2001:db8::ffff:1]:1")
+        #expect(try SocketAddress(ipAddress: "::ffff:198.51.100.9", port: 0).logHost == "198.51.100.9")
+    }
+}
+
+@Suite struct LogSinkTests {
+    /// A reader that never reads fills the pipe; the sink must then drop (and later report) lines rather than grow.
+    @Test func slowOutputDropsLinesInsteadOfGrowingAndSaysHowMany() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let sink = LogSink(descriptor: fds[1], capacity: 4096)
+        let lineBytes = Array(String(repeating: "x", count: 99).utf8) + [10]
+        // 1 MiB of lines against a 64 KiB pipe and a 4 KiB buffer.
+        for _ in 0..<10_000 {
+            sink.write(lineBytes)
+        }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let flags = fcntl(fds[0], F_GETFL)
+        _ = fcntl(fds[0], F_SETFL, flags | O_NONBLOCK)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while ContinuousClock.now < deadline {
+            let n = read(fds[0], &chunk, chunk.count)
+            if n > 0 {
+                received += chunk[0..<n]
+                if String(decoding: received, as: UTF8.self).contains("log lines dropped") { break }
+            } else {
+                sink.write(lineBytes)  // a later line brings the drop notice out
+                usleep(2000)
+            }
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        #expect(text.contains("log lines dropped"))
+        #expect(received.count < 10_000 * 100, "some lines must have been dropped")
+        // Every line that did arrive arrived whole.
+        for l in text.split(separator: "\n") where !l.contains("dropped") {
+            #expect(l.count == 99)
+        }
+        close(fds[0])
+    }
+}

@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOEmbedded
+import Testing
+import WellKnownConfig
+import WellKnownServices
+
+@testable import WellKnownDaemon
+
+/// Keeps every record so that tests can read what would have been logged.
+final class CapturedLogs: Sendable {
+    struct Record: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
+
+    private let records = NIOLockedValueBox<[Record]>([])
+
+    var all: [Record] { self.records.withLockedValue { $0 } }
+
+    func logger() -> Logger {
+        Logger(label: "test") { _ in CapturingHandler(logs: self) }
+    }
+
+    fileprivate func append(_ record: Record) {
+        self.records.withLockedValue { $0.append(record) }
+    }
+}
+
+private struct CapturingHandler: LogHandler {
+    let logs: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        self.logs.append(.init(level: event.level, message: "\(event.message)", metadata: (event.metadata ?? [:]).mapValues { "\($0)" }))
+    }
+}
+
+let peer = try? SocketAddress(ipAddress: "::ffff:198.51.100.7", port: 40001)
+let local = try? SocketAddress(ipAddress: "127.0.0.1", port: 6007)
+
+func recordedConnection(
+    _ handlers: [any ChannelHandler],
+    drive: (EmbeddedChannel, ServiceCounters) throws -> Void
+) throws -> CapturedLogs.Record? {
+    let logs = CapturedLogs()
+    let counters = ServiceCounters(service: "echo", transport: .tcp)
+    let channel = EmbeddedChannel()
+    try channel.pipeline.syncOperations.addHandler(ConnectionRecorder(counters: counters, logger: logs.logger()))
+    try channel.pipeline.syncOperations.addHandlers(handlers)
+    channel.localAddress = local
+    channel.remoteAddress = peer
+    try channel.connect(to: try #require(peer)).wait()
+    #expect(counters.accepted.load(ordering: .relaxed) == 1)
+    try drive(channel, counters)
+    channel.embeddedEventLoop.run()
+    #expect(counters.open.load(ordering: .relaxed) == 0)
+    return logs.all.last { $0.message == "connection" }
+}
+
+@Suite struct ConnectionRecorderTests {
+    @Test func echoClosedByTheClientLogsTheSocketPairAndBytes() throws {
+        let record = try #require(try recordedConnection(ServiceDescriptor.echo.makeInstance(options: .init(), environment: SystemEnvironment.live).makeStreamHandlers()) { channel, counters in
+            #expect(counters.open.load(ordering: .relaxed) == 1)
+            try channel.writeInbound(ByteBuffer(string: "hello"))
+            channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        })
+        #expect(record.metadata["client"] == "198.51.100.7:40001")
+        #expect(record.metadata["server"] == "127.0.0.1:6007")
+        #expect(record.metadata["bytes_in"] == "5")
+        #expect(record.metadata["bytes_out"] == "5")
+        #expect(record.metadata["end"] == "client")
+        #expect(record.metadata["proto"] == "tcp")
+        #expect(record.level == .info)
+    }
+
+    @Test func aServiceThatClosesIsLoggedAsServer() throws {
+        let handlers = try ServiceDescriptor.time.makeInstance(options: .init(), environment: SystemEnvironment.live).makeStreamHandlers()
+        let record = try #require(try recordedConnection(handlers) { _, _ in })
+        #expect(record.metadata["end"] == "server")
+        #expect(record.metadata["bytes_out"] == "4")
+    }
+
+    /// A close that no handler asked for (NIO's reaction to a failed write) cannot be staged on an EmbeddedChannel;
+    /// the integration tests cover it with a chargen client that goes away.
+    @Test func resetErrorsAreLoggedAsReset() throws {
+        let record = try #require(try recordedConnection([ChargenStreamHandler(bytesPerRound: 1)]) { channel, _ in
+            channel.isWritable = false
+            channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
+            #expect(!channel.isActive)
+        })
+        #expect(record.metadata["end"] == "reset")
+    }
+
+    @Test func otherErrorsCloseOnlyThatConnectionAndAreNamed() throws {
+        struct Weird: Error {}
+        let record = try #require(try recordedConnection([DiscardStreamHandler()]) { channel, _ in
+            channel.pipeline.fireErrorCaught(Weird())
+            #expect(!channel.isActive)
+        })
+        #expect(record.metadata["end"] == "error")
+        #expect(record.metadata["error"] == "Weird()")
+    }
+
+    @Test func shutdownRequestClosesAndIsLoggedAsShutdown() throws {
+        let record = try #require(try recordedConnection([DiscardStreamHandler()]) { channel, _ in
+            channel.pipeline.triggerUserOutboundEvent(ShutdownRequest(), promise: nil)
+        })
+        #expect(record.metadata["end"] == "shutdown")
+    }
+}
+
+@Suite struct DatagramRecorderTests {
+    func exchange(_ service: ServiceDescriptor, payload: [UInt8], packetInfo: NIOPacketInfo?) throws -> (CapturedLogs.Record?, ServiceCounters) {
+        let logs = CapturedLogs()
+        let counters = ServiceCounters(service: service.name, transport: .udp)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(DatagramRecorder(counters: counters, logger: logs.logger()))
+        try channel.pipeline.syncOperations.addHandlers(
+            service.makeInstance(options: .init(), environment: SystemEnvironment.live).makeDatagramHandlers()
+        )
+        channel.localAddress = try SocketAddress(ipAddress: "::", port: 6007)
+        try channel.connect(to: try #require(peer)).wait()
+        let envelope = AddressedEnvelope(
+            remoteAddress: try #require(peer),
+            data: ByteBuffer(bytes: payload),
+            metadata: packetInfo.map { .init(ecnState: .transportNotCapable, packetInfo: $0) }
+        )
+        try channel.writeInbound(envelope)
+        _ = try? channel.finish()
+        return (logs.all.last { $0.message == "datagram" }, counters)
+    }
+
+    @Test func answeredDatagramNamesTheRealDestinationAndBothSizes() throws {
+        let destination = try SocketAddress(ipAddress: "::ffff:127.0.0.5", port: 0)
+        let (record, counters) = try exchange(.echo, payload: Array("ping".utf8), packetInfo: NIOPacketInfo(destinationAddress: destination, interfaceIndex: 1))
+        let r = try #require(record)
+        #expect(r.metadata["client"] == "198.51.100.7:40001")
+        #expect(r.metadata["server"] == "127.0.0.5:6007", "the wildcard socket's real local address, unmapped")
+        #expect(r.metadata["bytes_in"] == "4")
+        #expect(r.metadata["bytes_out"] == "4")
+        #expect(r.metadata["reply"] == "sent")
+        #expect(counters.accepted.load(ordering: .relaxed) == 1)
+        #expect(counters.replies.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func unansweredDatagramIsLoggedToo() throws {
+        let (record, counters) = try exchange(.discard, payload: [1, 2, 3], packetInfo: nil)
+        let r = try #require(record)
+        #expect(r.metadata["reply"] == "none")
+        #expect(r.metadata["bytes_out"] == "0")
+        #expect(r.metadata["server"] == "[::]:6007", "without packet info, the bound address")
+        #expect(counters.replies.load(ordering: .relaxed) == 0)
+    }
+}
+
+@Suite struct ServiceTableTests {
+    @Test func schemaComesFromTheCatalog() {
+        let names = ServiceTable.schema.services.map(\.name)
+        #expect(names == ["echo", "discard", "chargen", "daytime", "time"])
+        let daytime = ServiceTable.schema.services.first { $0.name == "daytime" }
+        #expect(daytime?.options["format"] == .some(["ctime", "rfc3339", "rfc2822", "date"]))
+        #expect(daytime?.options["zone"] == .some(nil))
+    }
+
+    @Test func anUnknownZoneIsReportedAtItsValue() throws {
+        let configuration = try ConfigurationLoader(schema: ServiceTable.schema).parse(
+            "services:\n  - service: daytime\n    port: 6013\n    zone: Atlantis/Capital\n",
+            source: "z.yaml"
+        )
+        #expect(throws: ConfigurationErrors([
+            ConfigurationError(
+                location: SourceLocation(file: "z.yaml", line: 4, column: 11),
+                keyPath: "services[0].zone",
+                message: "unknown time zone 'Atlantis/Capital' (use local, UTC or an IANA name such as Europe/Paris)"
+            )
+        ])) {
+            try ServiceTable.prepare(configuration, environment: SystemEnvironment.live)
+        }
+    }
+
+    @Test func realZonesResolve() throws {
+        let paris = try #require(SystemEnvironment.resolveZone("Europe/Paris"))
+        // 2026-07-01T12:00:00Z is summer time in Paris; 2026-01-01T12:00:00Z is not.
+        #expect(paris.offset(atSecondsSinceEpoch: 1_782_907_200) == UTCOffset(seconds: 7200, abbreviation: "CEST"))
+        #expect(paris.offset(atSecondsSinceEpoch: 1_767_268_800) == UTCOffset(seconds: 3600, abbreviation: "CET"))
+        #expect(SystemEnvironment.resolveZone("UTC")?.offset(atSecondsSinceEpoch: 0) == .utc)
+        #expect(SystemEnvironment.resolveZone("local") != nil)
+        #expect(SystemEnvironment.resolveZone("Nowhere/Special") == nil)
+    }
+}
