@@ -126,9 +126,9 @@ final class ConnectionRecorder: ChannelDuplexHandler {
             "proto": "tcp",
             "client": "\(self.client)",
             "server": "\(self.server)",
-            "duration": "\(Self.seconds(NIODeadline.now() - self.started))",
-            "bytes_in": "\(self.bytesIn)",
-            "bytes_out": "\(self.bytesOut)",
+            "duration": .stringConvertible(LogSeconds(NIODeadline.now() - self.started)),
+            "bytes_in": .stringConvertible(self.bytesIn),
+            "bytes_out": .stringConvertible(self.bytesOut),
             "end": "\(end.rawValue)",
         ]
         if let errorDescription = self.errorDescription {
@@ -136,12 +136,5 @@ final class ConnectionRecorder: ChannelDuplexHandler {
         }
         self.logger.info("connection", metadata: metadata)
         context.fireChannelInactive()
-    }
-
-    /// `0.0123`: seconds with four decimals, formatted without Foundation.
-    static func seconds(_ amount: TimeAmount) -> String {
-        let tenths = max(0, amount.nanoseconds) / 100_000
-        let fraction = String(tenths % 10_000)
-        return "\(tenths / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 import WellKnownConfig
 
@@ -45,7 +46,7 @@ final class CounterTable: Sendable {
     }
 
     /// Totals and a compact per-service breakdown, for the shutdown and SIGUSR1 lines.
-    var summary: [String: String] {
+    var summary: Logger.Metadata {
         func total(_ transport: Transport?, _ field: (ServiceCounters) -> Int) -> Int {
             self.all.filter { transport == nil || $0.transport == transport }.reduce(0) { $0 + field($1) }
         }
@@ -56,13 +57,13 @@ final class CounterTable: Sendable {
             return "\(counters.key):\(count)/\(bytesIn)/\(bytesOut)"
         }
         return [
-            "connections": "\(total(.tcp, { $0.accepted.load(ordering: .relaxed) }))",
-            "connections_open": "\(total(.tcp, { $0.open.load(ordering: .relaxed) }))",
-            "datagrams": "\(total(.udp, { $0.accepted.load(ordering: .relaxed) }))",
-            "replies": "\(total(.udp, { $0.replies.load(ordering: .relaxed) }))",
-            "bytes_in": "\(total(nil, { $0.bytesIn.load(ordering: .relaxed) }))",
-            "bytes_out": "\(total(nil, { $0.bytesOut.load(ordering: .relaxed) }))",
-            "per_service": perService.joined(separator: " "),
+            "connections": .stringConvertible(total(.tcp, { $0.accepted.load(ordering: .relaxed) })),
+            "connections_open": .stringConvertible(total(.tcp, { $0.open.load(ordering: .relaxed) })),
+            "datagrams": .stringConvertible(total(.udp, { $0.accepted.load(ordering: .relaxed) })),
+            "replies": .stringConvertible(total(.udp, { $0.replies.load(ordering: .relaxed) })),
+            "bytes_in": .stringConvertible(total(nil, { $0.bytesIn.load(ordering: .relaxed) })),
+            "bytes_out": .stringConvertible(total(nil, { $0.bytesOut.load(ordering: .relaxed) })),
+            "per_service": "\(perService.joined(separator: " "))",
         ]
     }
 }

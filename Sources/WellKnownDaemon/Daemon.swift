@@ -62,11 +62,8 @@ final class Daemon: Service {
         }
         await self.registry.drain(gracePeriod: grace)
 
-        var summary = Logger.Metadata()
-        for (key, value) in self.counters.summary {
-            summary[key] = "\(value)"
-        }
-        summary["uptime"] = "\(ConnectionRecorder.seconds(TimeAmount(started.duration(to: .now))))"
+        var summary = self.counters.summary
+        summary["uptime"] = .stringConvertible(LogSeconds(TimeAmount(started.duration(to: .now))))
         self.logger.info("stopped", metadata: summary)
     }
 
@@ -75,11 +72,7 @@ final class Daemon: Service {
     private func handleSignals() async {
         for await signal in await UnixSignalsSequence(trapping: .sigusr1, .sighup) {
             if signal == .sigusr1 {
-                var metadata = Logger.Metadata()
-                for (key, value) in self.counters.summary {
-                    metadata[key] = "\(value)"
-                }
-                self.logger.info("counters", metadata: metadata)
+                self.logger.info("counters", metadata: self.counters.summary)
             } else {
                 self.logger.warning("SIGHUP ignored: reloading the configuration is not supported yet; restart to apply changes")
             }

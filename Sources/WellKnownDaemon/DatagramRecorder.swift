@@ -55,8 +55,8 @@ final class DatagramRecorder: ChannelDuplexHandler {
                 "proto": "udp",
                 "client": "\(envelope.remoteAddress.logDescription)",
                 "server": "\(server)",
-                "bytes_in": "\(bytesIn)",
-                "bytes_out": "\(replied ?? 0)",
+                "bytes_in": .stringConvertible(bytesIn),
+                "bytes_out": .stringConvertible(replied ?? 0),
                 "reply": "\(replied == nil ? "none" : "sent")",
             ]
         )

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Logging
+import NIOCore
 import WellKnownServices
 
 /// How log lines look.
@@ -190,7 +191,7 @@ public struct WellKnownLogHandler: LogHandler {
             Self.appendJSONString(s, to: &out)
         case .stringConvertible(let c):
             // Counts and durations are numbers in JSON; anything else is a string.
-            if c is any BinaryInteger || (c as? Double)?.isFinite == true {
+            if c is any BinaryInteger || c is LogSeconds || (c as? Double)?.isFinite == true {
                 out.append(contentsOf: c.description.utf8)
             } else {
                 Self.appendJSONString(c.description, to: &out)
@@ -244,4 +245,19 @@ func stderrIsJournal(environment: [String: String]) -> Bool {
     var info = stat()
     guard fstat(STDERR_FILENO, &info) == 0 else { return false }
     return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
+}
+
+/// A duration in seconds with four decimals (`0.0123`), formatted without Foundation; a number in JSON logs.
+struct LogSeconds: CustomStringConvertible, Sendable {
+    let amount: Int64  // nanoseconds
+
+    init(_ amount: TimeAmount) {
+        self.amount = amount.nanoseconds
+    }
+
+    var description: String {
+        let tenThousandths = max(0, self.amount) / 100_000
+        let fraction = String(tenThousandths % 10_000)
+        return "\(tenThousandths / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
+    }
 }

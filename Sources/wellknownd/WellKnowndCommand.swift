@@ -13,7 +13,7 @@ struct WellKnowndCommand: AsyncParsableCommand {
 
             Examples:
               wellknownd --config config/wellknownd.yaml
-              wellknownd run --config /etc/wellknownd/wellknownd.yaml --log-format json --log-level debug
+              wellknownd run -c /etc/wellknownd/wellknownd.yaml --log-format json --log-level debug
               wellknownd check --config config/wellknownd.yaml
               nc 127.0.0.1 6013          # daytime from the shipped configuration
             """,
