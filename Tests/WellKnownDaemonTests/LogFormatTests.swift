@@ -67,9 +67,11 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
     }
 
     @Test func durationsHaveFourDecimals() {
-        #expect(ConnectionRecorder.seconds(.nanoseconds(1_234_567_890)) == "1.2345")
-        #expect(ConnectionRecorder.seconds(.microseconds(300)) == "0.0003")
-        #expect(ConnectionRecorder.seconds(.zero) == "0.0000")
+        #expect(LogSeconds(.nanoseconds(1_234_567_890)).description == "1.2345")
+        #expect(LogSeconds(.microseconds(300)).description == "0.0003")
+        #expect(LogSeconds(.zero).description == "0.0000")
+        let json = line(.json, ["duration": .stringConvertible(LogSeconds(.milliseconds(1500)))])
+        #expect(json.hasSuffix(",\"duration\":1.5000}\n"))
     }
 }
 

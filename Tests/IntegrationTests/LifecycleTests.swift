@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+
+@Suite struct CommandLineTests {
+    @Test func checkPrintsTheListeningPlanOfTheShippedConfig() throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/wellknownd.yaml").path
+        let result = try runToCompletion(["check", "--config", shipped])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "\(shipped): OK, 20 listeners")
+        #expect(lines.contains("daytime  tcp  127.0.0.1:6013"))
+        #expect(lines.contains("chargen  udp  [::1]:6019"))
+        #expect(lines.count == 21)
+    }
+
+    @Test func checkReportsEveryProblemWithItsPositionAndExits78() throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write("bad.yaml", "services:\n  - service: daytime\n    port: 70000\n    prot: 13\n    zone: Nowhere/Land\n")
+        let result = try runToCompletion(["check", "-c", config])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("\(config):3:11: services[0].port: port 70000 is outside 1...65535"))
+        #expect(result.stderr.contains("\(config):4:5: services[0].prot: unknown key 'prot' for service daytime (did you mean 'port'?)"))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func aZoneOnlyTheServiceCanJudgeIsAlsoPositioned() throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write("zone.yaml", "services:\n  - service: daytime\n    port: 6013\n    zone: Nowhere/Land\n")
+        let result = try runToCompletion(["check", "-c", config])
+        #expect(result.status == 78)
+        #expect(result.stderr.hasPrefix("\(config):4:11: services[0].zone: unknown time zone 'Nowhere/Land'"))
+    }
+
+    @Test func versionAndHelp() throws {
+        let version = try runToCompletion(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).wholeMatch(of: /[0-9]+\.[0-9]+\.[0-9]+/) != nil)
+        let help = try runToCompletion(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("Examples:"))
+        #expect(help.stdout.contains("check"))
+        let bad = try runToCompletion(["run", "--log-format", "xml"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--log-format must be text or json"))
+    }
+}
+
+@Suite struct LifecycleTests {
+    @Test func aBadConfigBindsNothingAndExits78() throws {
+        let directory = try TemporaryDirectory()
+        let port = try freePorts(1, host: "127.0.0.1")[0]
+        let config = try directory.write("bad.yaml", "bind: 127.0.0.1\nservices:\n  - {service: echo, port: \(port)}\n  - {service: nope, port: \(port + 1)}\n")
+        let result = try runToCompletion(["run", "-c", config])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("\(config):4:15: services[1].service: unknown service 'nope'"))
+        #expect(result.stderr.contains("nothing was started"))
+        #expect(portIsFree(port, host: "127.0.0.1"), "the good entry must not have been bound either")
+    }
+
+    @Test func aBindFailureNamesTheAddressPortAndCauseAndExits71() throws {
+        let directory = try TemporaryDirectory()
+        let port = try freePorts(1, host: "127.0.0.1")[0]
+        let blocker = try occupy(host: "127.0.0.1", port: port)
+        defer { close(blocker) }
+        let config = try directory.write("busy.yaml", "services:\n  - {service: echo, port: \(port), transport: tcp, bind: 127.0.0.1}\n")
+        let result = try runToCompletion(["run", "-c", config])
+        #expect(result.status == 71)
+        #expect(result.stderr.contains("cannot listen on tcp 127.0.0.1:\(port) for echo: Address already in use (errno 98)"))
+    }
+
+    @Test func sigtermStopsAcceptingLetsOpenConnectionsRunForTheGracePeriodThenClosesThem() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
+            "grace-period: 1.5\nservices:\n  - {service: echo, port: \(p[0]), transport: tcp, bind: 127.0.0.1}\n"
+        }
+        let open = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        try open.send(Array("before".utf8))
+        #expect(open.receive(limit: 6).bytes == Array("before".utf8))
+
+        let stopped = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForRecord(["msg": "shutting down", "connections_open": "1"]) != nil)
+        // The listener is gone, the open connection still echoes.
+        #expect(throws: TestFailure.self) {
+            _ = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        }
+        try open.send(Array("during".utf8))
+        #expect(open.receive(limit: 6).bytes == Array("during".utf8))
+
+        // After the grace period the daemon closes it, says why, and exits 0.
+        let (rest, eof) = open.receive()
+        #expect(rest.isEmpty)
+        #expect(eof)
+        #expect(ContinuousClock.now - stopped >= .milliseconds(1400))
+        #expect(daemon.waitForExit(timeout: .seconds(10)) == 0)
+        let record = try #require(daemon.waitForRecord(["msg": "connection", "end": "shutdown"]))
+        #expect(record["client"] == open.localEndpoint.description)
+        #expect(record["bytes_in"] == "12")
+        #expect(daemon.waitForRecord(["msg": "stopped", "connections": "1"]) != nil)
+    }
+
+    @Test func jsonLogLinesParse() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "::1", extraArguments: ["--log-format", "json"]) { p in
+            "services:\n  - {service: time, port: \(p[0]), bind: \"::1\"}\n"
+        }
+        let tcp = try TestSocket(host: "::1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        #expect(tcp.receive().bytes.count == 4)
+        let client = tcp.localEndpoint.description
+        #expect(daemon.stop() == 0)
+        let objects = daemon.logLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(objects.count == daemon.logLines.count, "every line is one JSON object")
+        let connection = try #require(objects.first { $0["msg"] as? String == "connection" })
+        #expect(connection["client"] as? String == client)
+        #expect(connection["server"] as? String == "[::1]:\(ports[0])")
+        #expect(connection["bytes_out"] as? Int == 4)
+        #expect(connection["level"] as? String == "info")
+        #expect(connection["ts"] is String)
+    }
+
+    @Test func sigusr1LogsTheCountersAndSighupDoesNotKill() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
+            "services:\n  - {service: daytime, port: \(p[0]), transport: udp, bind: 127.0.0.1}\n"
+        }
+        let udp = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_DGRAM.rawValue))
+        try udp.sendDatagram([])
+        #expect(udp.receiveDatagram()?.count == 26)
+        daemon.signal(SIGUSR1)
+        #expect(daemon.waitForRecord(["msg": "counters", "datagrams": "1", "replies": "1"]) != nil)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog(containing: "SIGHUP ignored") != nil)
+        #expect(daemon.process.isRunning)
+        #expect(daemon.stop() == 0)
+    }
+}
