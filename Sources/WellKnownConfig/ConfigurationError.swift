@@ -29,7 +29,8 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
     }
 
     public var description: String {
-        self.keyPath.isEmpty ? "\(self.location): \(self.message)" : "\(self.location): \(self.keyPath): \(self.message)"
+        self.keyPath.isEmpty
+            ? "\(self.location): \(self.message)" : "\(self.location): \(self.keyPath): \(self.message)"
     }
 }
 

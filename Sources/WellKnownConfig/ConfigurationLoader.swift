@@ -223,7 +223,11 @@ private struct DocumentReader {
                 }
                 guard let text = self.string(value, "\(path).\(name)") else { continue }
                 if let allowed, !allowed.contains(text) {
-                    self.fail(at: value, "\(path).\(name)", "'\(text)' is not one of \(allowed.joined(separator: ", "))")
+                    self.fail(
+                        at: value,
+                        "\(path).\(name)",
+                        "'\(text)' is not one of \(allowed.joined(separator: ", "))"
+                    )
                     continue
                 }
                 options[name] = OptionValue(text, location: self.location(of: value))
@@ -312,7 +316,11 @@ private struct DocumentReader {
             return nil
         }
         guard range.contains(value) else {
-            self.fail(at: node, path, "\(node.scalar?.string ?? "") is outside \(Int(range.lowerBound))...\(Int(range.upperBound)) seconds")
+            self.fail(
+                at: node,
+                path,
+                "\(node.scalar?.string ?? "") is outside \(Int(range.lowerBound))...\(Int(range.upperBound)) seconds"
+            )
             return nil
         }
         return value
@@ -362,9 +370,12 @@ private struct DocumentReader {
         self.errors.append(ConfigurationError(location: self.location(of: node), keyPath: path, message: message))
     }
 
-    private func unknownKeyMessage(_ name: String, known: [String], service: ConfigurationSchema.Service? = nil) -> String {
+    private func unknownKeyMessage(_ name: String, known: [String], service: ConfigurationSchema.Service? = nil)
+        -> String
+    {
         let scope = service.map { " for service \($0.name)" } ?? ""
-        return "unknown key '\(name)'\(scope)\(Self.suggestion(for: name, among: known)) (known: \(known.joined(separator: ", ")))"
+        return
+            "unknown key '\(name)'\(scope)\(Self.suggestion(for: name, among: known)) (known: \(known.joined(separator: ", ")))"
     }
 
     private func syntaxError(_ error: Error, text: String) -> ConfigurationError {
@@ -376,13 +387,17 @@ private struct DocumentReader {
             let detail = context.map { " \($0.text) at line \($0.mark.line), column \($0.mark.column)" } ?? ""
             (mark, message) = ((problemMark.line, problemMark.column), problem + detail)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            (mark, message) = ((context.mark.line, context.mark.column), "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping")
+            (mark, message) = (
+                (context.mark.line, context.mark.column),
+                "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a mapping"
+            )
         case .reader(let problem, let offset, _, _):
             (mark, message) = (offset.map { Self.mark(ofByteOffset: $0, in: text) }, problem)
         default:
             (mark, message) = (nil, String(describing: error))
         }
-        let location = mark.map { SourceLocation(file: self.source, line: $0.line, column: $0.column) }
+        let location =
+            mark.map { SourceLocation(file: self.source, line: $0.line, column: $0.column) }
             ?? SourceLocation(file: self.source, line: 1, column: 1)
         return ConfigurationError(location: location, keyPath: "syntax", message: "invalid YAML: \(message)")
     }

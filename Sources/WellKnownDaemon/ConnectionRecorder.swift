@@ -1,11 +1,12 @@
+import Logging
+import NIOCore
+import WellKnownConfig
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import NIOCore
-import WellKnownConfig
 
 /// Why a TCP connection ended, as its log line says.
 enum ConnectionEnd: String {

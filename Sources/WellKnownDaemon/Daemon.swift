@@ -24,7 +24,12 @@ final class Daemon: Service {
 
     func run() async throws {
         let started = ContinuousClock.now
-        let factory = ListenerFactory(group: self.group, registry: self.registry, counters: self.counters, logger: self.logger)
+        let factory = ListenerFactory(
+            group: self.group,
+            registry: self.registry,
+            counters: self.counters,
+            logger: self.logger
+        )
         var channels: [any Channel] = []
         do {
             for listener in self.prepared.listeners {
@@ -74,7 +79,9 @@ final class Daemon: Service {
             if signal == .sigusr1 {
                 self.logger.info("counters", metadata: self.counters.summary)
             } else {
-                self.logger.warning("SIGHUP ignored: reloading the configuration is not supported yet; restart to apply changes")
+                self.logger.warning(
+                    "SIGHUP ignored: reloading the configuration is not supported yet; restart to apply changes"
+                )
             }
         }
     }

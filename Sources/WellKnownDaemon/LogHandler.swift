@@ -1,3 +1,7 @@
+import Logging
+import NIOCore
+import WellKnownServices
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,9 +9,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import NIOCore
-import WellKnownServices
 
 /// How log lines look.
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -83,7 +84,8 @@ public struct WellKnownLogHandler: LogHandler {
         if journal {
             out.append(contentsOf: "<\(level.syslogPriority)>".utf8)
         }
-        let keys = Self.keyOrder.filter { metadata[$0] != nil } + metadata.keys.filter { !Self.keyOrder.contains($0) }.sorted()
+        let keys =
+            Self.keyOrder.filter { metadata[$0] != nil } + metadata.keys.filter { !Self.keyOrder.contains($0) }.sorted()
         switch format {
         case .text:
             if let time {
@@ -148,7 +150,8 @@ public struct WellKnownLogHandler: LogHandler {
         case .string(let s): return s
         case .stringConvertible(let c): return c.description
         case .array(let a): return a.map(Self.flatten).joined(separator: ",")
-        case .dictionary(let d): return d.keys.sorted().map { "\($0):\(Self.flatten(d[$0] ?? ""))" }.joined(separator: ",")
+        case .dictionary(let d):
+            return d.keys.sorted().map { "\($0):\(Self.flatten(d[$0] ?? ""))" }.joined(separator: ",")
         }
     }
 

@@ -1,3 +1,6 @@
+import Foundation
+import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import NIOConcurrencyHelpers
 
 /// Where log lines go: a bounded buffer in memory, written to a file descriptor by a thread of its own.
 ///
@@ -67,7 +68,9 @@ public final class LogSink: @unchecked Sendable {
             self.state.unlock(withValue: 0)
 
             if dropped > 0 {
-                batch.append(contentsOf: Array("wellknownd: \(dropped) log lines dropped: the log output was too slow\n".utf8))
+                batch.append(
+                    contentsOf: Array("wellknownd: \(dropped) log lines dropped: the log output was too slow\n".utf8)
+                )
             }
             self.writeAll(batch)
             batch.removeAll(keepingCapacity: true)

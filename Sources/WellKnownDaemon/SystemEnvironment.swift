@@ -1,3 +1,6 @@
+import Foundation
+import WellKnownServices
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import WellKnownServices
 
 /// The real world the services are given: the system clock, the system's time zones, the system's randomness.
 enum SystemEnvironment {

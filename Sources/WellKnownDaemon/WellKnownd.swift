@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
 import NIOCore
@@ -10,6 +5,12 @@ import NIOPosix
 import ServiceLifecycle
 import WellKnownConfig
 import WellKnownServices
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The daemon's entry points, called by the command line.
 public enum WellKnownd {
@@ -69,7 +70,13 @@ public enum WellKnownd {
 
         let sink = LogSink()
         LoggingSystem.bootstrap { label in
-            WellKnownLogHandler(label: label, sink: sink, format: options.logFormat, level: options.logLevel, journal: journal)
+            WellKnownLogHandler(
+                label: label,
+                sink: sink,
+                format: options.logFormat,
+                level: options.logLevel,
+                journal: journal
+            )
         }
         let logger = Logger(label: "wellknownd")
         // Lifecycle chatter from ServiceLifecycle is not the operator's business unless debugging.
@@ -105,7 +112,8 @@ public enum WellKnownd {
         let lines = (error as? ConfigurationErrors)?.errors.map(\.description) ?? ["\(error)"]
         let prefix = journal ? "<3>" : ""
         var text = lines.map { "\(prefix)\($0)\n" }.joined()
-        text += "\(prefix)wellknownd: the configuration has \(lines.count) problem\(lines.count == 1 ? "" : "s"); nothing was started\n"
+        text +=
+            "\(prefix)wellknownd: the configuration has \(lines.count) problem\(lines.count == 1 ? "" : "s"); nothing was started\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
 }

@@ -1,3 +1,7 @@
+import Foundation
+import NIOConcurrencyHelpers
+import WellKnownServices
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,9 +9,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import NIOConcurrencyHelpers
-import WellKnownServices
 
 /// The system's own zone, as date(1) sees it: localtime_r(3) honours TZ and /etc/localtime and gives the real
 /// abbreviation ("CEST"), which Foundation on Linux does not (it says "GMT+2").
@@ -167,7 +168,12 @@ private struct ByteReader {
             values.append(Int(value))
         }
         let counts = Counts(
-            isUT: values[0], isStandard: values[1], leap: values[2], time: values[3], type: values[4], char: values[5]
+            isUT: values[0],
+            isStandard: values[1],
+            leap: values[2],
+            time: values[3],
+            type: values[4],
+            char: values[5]
         )
         return (version, counts)
     }

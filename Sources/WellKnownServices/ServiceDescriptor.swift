@@ -73,8 +73,7 @@ public struct ServiceDescriptor: Sendable {
     public let wellKnownPort: Int
     public let summary: String
     public let options: [ServiceOption]
-    private let configure:
-        @Sendable (ServiceOptions, ServiceEnvironment) throws(ServiceOptionError) -> ServiceInstance
+    private let configure: @Sendable (ServiceOptions, ServiceEnvironment) throws(ServiceOptionError) -> ServiceInstance
 
     public init(
         name: String,
@@ -82,7 +81,8 @@ public struct ServiceDescriptor: Sendable {
         wellKnownPort: Int,
         summary: String,
         options: [ServiceOption] = [],
-        configure: @escaping @Sendable (ServiceOptions, ServiceEnvironment) throws(ServiceOptionError) ->
+        configure:
+            @escaping @Sendable (ServiceOptions, ServiceEnvironment) throws(ServiceOptionError) ->
             ServiceInstance
     ) {
         self.name = name

@@ -31,7 +31,8 @@ struct ConfigOption: ParsableArguments {
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve until SIGTERM or SIGINT (the default command).",
-        discussion: "Exit status: 0 after a clean shutdown, 78 for a bad configuration, 71 when a socket cannot be opened."
+        discussion:
+            "Exit status: 0 after a clean shutdown, 78 for a bad configuration, 71 when a socket cannot be opened."
     )
 
     @OptionGroup var options: ConfigOption
@@ -44,7 +45,9 @@ struct Run: AsyncParsableCommand {
 
     func validate() throws {
         guard Logger.Level(rawValue: self.logLevel) != nil else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard LogFormat(rawValue: self.logFormat) != nil else {
             throw ValidationError("--log-format must be text or json")

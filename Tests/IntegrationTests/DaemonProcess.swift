@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The built `wellknownd` binary next to this test bundle (SwiftPM builds it first: this target depends on it).
 let daemonBinary: String = {
@@ -41,7 +42,9 @@ final class TemporaryDirectory: Sendable {
 }
 
 /// Runs the binary to completion and returns its status and output: for `check`, `--help` and failures.
-func runToCompletion(_ arguments: [String], timeout: Duration = .seconds(20)) throws -> (status: Int32, stdout: String, stderr: String) {
+func runToCompletion(_ arguments: [String], timeout: Duration = .seconds(20)) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: daemonBinary)
     process.arguments = arguments

@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Testing
 
 @Suite struct CommandLineTests {
     @Test func checkPrintsTheListeningPlanOfTheShippedConfig() throws {
@@ -19,17 +20,27 @@ import Testing
 
     @Test func checkReportsEveryProblemWithItsPositionAndExits78() throws {
         let directory = try TemporaryDirectory()
-        let config = try directory.write("bad.yaml", "services:\n  - service: daytime\n    port: 70000\n    prot: 13\n    zone: Nowhere/Land\n")
+        let config = try directory.write(
+            "bad.yaml",
+            "services:\n  - service: daytime\n    port: 70000\n    prot: 13\n    zone: Nowhere/Land\n"
+        )
         let result = try runToCompletion(["check", "-c", config])
         #expect(result.status == 78)
         #expect(result.stderr.contains("\(config):3:11: services[0].port: port 70000 is outside 1...65535"))
-        #expect(result.stderr.contains("\(config):4:5: services[0].prot: unknown key 'prot' for service daytime (did you mean 'port'?)"))
+        #expect(
+            result.stderr.contains(
+                "\(config):4:5: services[0].prot: unknown key 'prot' for service daytime (did you mean 'port'?)"
+            )
+        )
         #expect(result.stdout.isEmpty)
     }
 
     @Test func aZoneOnlyTheServiceCanJudgeIsAlsoPositioned() throws {
         let directory = try TemporaryDirectory()
-        let config = try directory.write("zone.yaml", "services:\n  - service: daytime\n    port: 6013\n    zone: Nowhere/Land\n")
+        let config = try directory.write(
+            "zone.yaml",
+            "services:\n  - service: daytime\n    port: 6013\n    zone: Nowhere/Land\n"
+        )
         let result = try runToCompletion(["check", "-c", config])
         #expect(result.status == 78)
         #expect(result.stderr.hasPrefix("\(config):4:11: services[0].zone: unknown time zone 'Nowhere/Land'"))
@@ -38,7 +49,10 @@ import Testing
     @Test func versionAndHelp() throws {
         let version = try runToCompletion(["--version"])
         #expect(version.status == 0)
-        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).wholeMatch(of: /[0-9]+\.[0-9]+\.[0-9]+/) != nil)
+        #expect(
+            version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).wholeMatch(of: /[0-9]+\.[0-9]+\.[0-9]+/)
+                != nil
+        )
         let help = try runToCompletion(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("Examples:"))
@@ -53,7 +67,10 @@ import Testing
     @Test func aBadConfigBindsNothingAndExits78() throws {
         let directory = try TemporaryDirectory()
         let port = try freePorts(1, host: "127.0.0.1")[0]
-        let config = try directory.write("bad.yaml", "bind: 127.0.0.1\nservices:\n  - {service: echo, port: \(port)}\n  - {service: nope, port: \(port + 1)}\n")
+        let config = try directory.write(
+            "bad.yaml",
+            "bind: 127.0.0.1\nservices:\n  - {service: echo, port: \(port)}\n  - {service: nope, port: \(port + 1)}\n"
+        )
         let result = try runToCompletion(["run", "-c", config])
         #expect(result.status == 78)
         #expect(result.stderr.contains("\(config):4:15: services[1].service: unknown service 'nope'"))
@@ -66,10 +83,15 @@ import Testing
         let port = try freePorts(1, host: "127.0.0.1")[0]
         let blocker = try occupy(host: "127.0.0.1", port: port)
         defer { close(blocker) }
-        let config = try directory.write("busy.yaml", "services:\n  - {service: echo, port: \(port), transport: tcp, bind: 127.0.0.1}\n")
+        let config = try directory.write(
+            "busy.yaml",
+            "services:\n  - {service: echo, port: \(port), transport: tcp, bind: 127.0.0.1}\n"
+        )
         let result = try runToCompletion(["run", "-c", config])
         #expect(result.status == 71)
-        #expect(result.stderr.contains("cannot listen on tcp 127.0.0.1:\(port) for echo: Address already in use (errno 98)"))
+        #expect(
+            result.stderr.contains("cannot listen on tcp 127.0.0.1:\(port) for echo: Address already in use (errno 98)")
+        )
     }
 
     @Test func sigtermStopsAcceptingLetsOpenConnectionsRunForTheGracePeriodThenClosesThem() throws {
@@ -105,14 +127,21 @@ import Testing
 
     @Test func jsonLogLinesParse() throws {
         let directory = try TemporaryDirectory()
-        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "::1", extraArguments: ["--log-format", "json"]) { p in
+        let (daemon, ports) = try startDaemon(
+            in: directory,
+            portCount: 1,
+            host: "::1",
+            extraArguments: ["--log-format", "json"]
+        ) { p in
             "services:\n  - {service: time, port: \(p[0]), bind: \"::1\"}\n"
         }
         let tcp = try TestSocket(host: "::1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
         #expect(tcp.receive().bytes.count == 4)
         let client = tcp.localEndpoint.description
         #expect(daemon.stop() == 0)
-        let objects = daemon.logLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let objects = daemon.logLines.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         #expect(objects.count == daemon.logLines.count, "every line is one JSON object")
         let connection = try #require(objects.first { $0["msg"] as? String == "connection" })
         #expect(connection["client"] as? String == client)

@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Testing
 
 /// The real binary on loopback: every service over TCP and UDP, IPv4 and IPv6, and the log line of every exchange
 /// carrying exactly the socket pair the client saw.
@@ -10,7 +11,9 @@ import Testing
     /// `Wed Nov 25 00:04:48 2026\r\n`, day of month space-padded.
     static func isCtimeLine(_ bytes: [UInt8]) -> Bool {
         let text = String(decoding: bytes, as: UTF8.self)
-        return text.wholeMatch(of: /[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4}\r\n/) != nil
+        return text.wholeMatch(
+            of: /[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4}\r\n/
+        ) != nil
     }
 
     @Test(arguments: ["127.0.0.1", "::1"])
@@ -29,7 +32,8 @@ import Testing
         }
         let server = { (index: Int) in Endpoint(host: host, port: ports[index]).description }
         var expectedRecords: [[String: String]] = []
-        func expectLogged(_ service: String, _ proto: String, _ client: Endpoint, _ port: Int, _ more: [String: String]) {
+        func expectLogged(_ service: String, _ proto: String, _ client: Endpoint, _ port: Int, _ more: [String: String])
+        {
             let base = [
                 "msg": proto == "tcp" ? "connection" : "datagram", "service": service, "proto": proto,
                 "client": client.description, "server": server(port),
@@ -78,7 +82,9 @@ import Testing
             let sender = Thread {
                 var offset = 0
                 while offset < payload.count {
-                    let n = payload[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    let n = payload[offset...].withUnsafeBytes {
+                        Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                    }
                     guard n > 0 else { return }
                     offset += n
                 }
@@ -88,7 +94,13 @@ import Testing
             let (back, eof) = tcp.receive()
             #expect(back == payload)
             #expect(eof, "after the client's half-close the daemon flushes and closes")
-            expectLogged("echo", "tcp", tcp.localEndpoint, 2, ["bytes_in": "300000", "bytes_out": "300000", "end": "client"])
+            expectLogged(
+                "echo",
+                "tcp",
+                tcp.localEndpoint,
+                2,
+                ["bytes_in": "300000", "bytes_out": "300000", "end": "client"]
+            )
 
             let udp = try TestSocket(host: host, port: ports[2], type: Int32(SOCK_DGRAM.rawValue))
             for size in [0, 5000, 65507] {
@@ -107,9 +119,20 @@ import Testing
             let (back, eof) = tcp.receive()
             #expect(back.isEmpty)
             #expect(eof)
-            expectLogged("discard", "tcp", tcp.localEndpoint, 3, ["bytes_in": "10000", "bytes_out": "0", "end": "client"])
+            expectLogged(
+                "discard",
+                "tcp",
+                tcp.localEndpoint,
+                3,
+                ["bytes_in": "10000", "bytes_out": "0", "end": "client"]
+            )
 
-            let udp = try TestSocket(host: host, port: ports[3], type: Int32(SOCK_DGRAM.rawValue), timeout: .milliseconds(300))
+            let udp = try TestSocket(
+                host: host,
+                port: ports[3],
+                type: Int32(SOCK_DGRAM.rawValue),
+                timeout: .milliseconds(300)
+            )
             try udp.sendDatagram([1, 2, 3])
             #expect(udp.receiveDatagram() == nil)
             expectLogged("discard", "udp", udp.localEndpoint, 3, ["bytes_in": "3", "bytes_out": "0", "reply": "none"])

@@ -1,7 +1,8 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// Plain blocking sockets with timeouts: the test is a client like nc, and needs to know its own address.
 struct Endpoint: Hashable, CustomStringConvertible {
@@ -22,7 +23,10 @@ final class TestSocket {
         self.family = Int32(storage.ss_family)
         self.fd = socket(self.family, type, 0)
         guard self.fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
-        var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        var tv = timeval(
+            tv_sec: Int(timeout.components.seconds),
+            tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000)
+        )
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(self.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let result = withUnsafePointer(to: &storage) {
@@ -52,7 +56,9 @@ final class TestSocket {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[offset...].withUnsafeBytes {
+                Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard n > 0 else { throw TestFailure("send: \(String(cString: strerror(errno)))") }
             offset += n
         }
@@ -116,10 +122,20 @@ func endpoint(from storage: sockaddr_storage) -> Endpoint {
     var copy = storage
     var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
     var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
-    let length = socklen_t(storage.ss_family == sa_family_t(AF_INET6) ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+    let length = socklen_t(
+        storage.ss_family == sa_family_t(AF_INET6) ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+    )
     _ = withUnsafePointer(to: &copy) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            getnameinfo($0, length, &host, socklen_t(host.count), &service, socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            getnameinfo(
+                $0,
+                length,
+                &host,
+                socklen_t(host.count),
+                &service,
+                socklen_t(service.count),
+                NI_NUMERICHOST | NI_NUMERICSERV
+            )
         }
     }
     return Endpoint(

@@ -34,7 +34,12 @@ func errors(_ yaml: String) -> [String] {
         let configuration = try ConfigurationLoader(schema: schema).load(path: path)
         let plan = configuration.listeners.map(\.description)
         #expect(plan.count == 20)
-        #expect(plan.prefix(4) == ["daytime/tcp 127.0.0.1:6013", "daytime/tcp [::1]:6013", "daytime/udp 127.0.0.1:6013", "daytime/udp [::1]:6013"])
+        #expect(
+            plan.prefix(4) == [
+                "daytime/tcp 127.0.0.1:6013", "daytime/tcp [::1]:6013", "daytime/udp 127.0.0.1:6013",
+                "daytime/udp [::1]:6013",
+            ]
+        )
         #expect(Set(configuration.services.map(\.port)) == [6013, 6037, 6007, 6009, 6019])
         #expect(configuration.gracePeriod == .seconds(5))
     }
@@ -64,40 +69,55 @@ func errors(_ yaml: String) -> [String] {
         )
         #expect(configuration.gracePeriod == .milliseconds(2500))
         let plan = configuration.listeners.map(\.description)
-        #expect(plan == ["daytime/udp 127.0.0.2:13", "chargen/tcp [::]:19", "time/tcp 127.0.0.2:37", "time/udp 127.0.0.2:37"])
+        #expect(
+            plan == [
+                "daytime/udp 127.0.0.2:13", "chargen/tcp [::]:19", "time/tcp 127.0.0.2:37", "time/udp 127.0.0.2:37",
+            ]
+        )
         #expect(configuration.services[0].options["format"]?.value == "rfc3339")
         #expect(configuration.services[0].options["zone"]?.value == "Europe/Paris")
         #expect(configuration.services[0].options["zone"]?.location.description == "test.yaml:4:73")
     }
 
     @Test func addressesAreCanonicalised() throws {
-        let configuration = try parse("services:\n  - {service: echo, port: 7, bind: [\"0:0:0:0:0:0:0:1\", \"2001:DB8:0::7\"]}\n")
+        let configuration = try parse(
+            "services:\n  - {service: echo, port: 7, bind: [\"0:0:0:0:0:0:0:1\", \"2001:DB8:0::7\"]}\n"
+        )
         #expect(configuration.services[0].addresses.map(\.text) == ["::1", "2001:db8::7"])
     }
 }
 
 @Suite struct BadConfigurationTests {
     @Test func yamlSyntaxErrorIsPositioned() {
-        #expect(errors("services:\n  - service: echo\n    port: [7\n") == [
-            "test.yaml:4:1: syntax: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence at line 3, column 11"
-        ])
+        #expect(
+            errors("services:\n  - service: echo\n    port: [7\n") == [
+                "test.yaml:4:1: syntax: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence at line 3, column 11"
+            ]
+        )
     }
 
     @Test func unknownKeyIsNotIgnoredAndGetsASuggestion() {
-        #expect(errors("services:\n  - service: echo\n    prot: 7\n") == [
-            "test.yaml:2:5: services[0]: missing key 'port'",
-            "test.yaml:3:5: services[0].prot: unknown key 'prot' for service echo (did you mean 'port'?) (known: service, port, transport, bind)",
-        ])
+        #expect(
+            errors("services:\n  - service: echo\n    prot: 7\n") == [
+                "test.yaml:2:5: services[0]: missing key 'port'",
+                "test.yaml:3:5: services[0].prot: unknown key 'prot' for service echo (did you mean 'port'?) (known: service, port, transport, bind)",
+            ]
+        )
     }
 
     @Test func unknownTopLevelKey() {
-        #expect(errors("servics:\n  - {service: echo, port: 7}\n").first == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, grace-period)")
+        #expect(
+            errors("servics:\n  - {service: echo, port: 7}\n").first
+                == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, grace-period)"
+        )
     }
 
     @Test func unknownServiceSuggestsTheNearestName() {
-        #expect(errors("services:\n  - service: daytme\n    port: 13\n") == [
-            "test.yaml:2:14: services[0].service: unknown service 'daytme' (did you mean 'daytime'?) (known: echo, discard, chargen, daytime, time)"
-        ])
+        #expect(
+            errors("services:\n  - service: daytme\n    port: 13\n") == [
+                "test.yaml:2:14: services[0].service: unknown service 'daytme' (did you mean 'daytime'?) (known: echo, discard, chargen, daytime, time)"
+            ]
+        )
     }
 
     @Test(arguments: [
@@ -114,55 +134,81 @@ func errors(_ yaml: String) -> [String] {
     }
 
     @Test func wrongTypesAreNamed() {
-        #expect(errors("services:\n  - service: [echo]\n    port: 7\n    transport: sctp\n  - 42\n") == [
-            "test.yaml:2:14: services[0].service: expected a single value, found a list",
-            "test.yaml:4:16: services[0].transport: 'sctp' is not one of tcp, udp, both",
-            "test.yaml:5:5: services[1]: expected a mapping such as `{service: echo, port: 6007}`",
-        ])
-        #expect(errors("services: echo\n") == ["test.yaml:1:11: services: expected a list of entries (`- service: echo`)"])
-        #expect(errors("grace-period: soon\nservices: [{service: echo, port: 7}]\n") == [
-            "test.yaml:1:15: grace-period: expected a number of seconds such as 5 or 2.5, found 'soon'"
-        ])
+        #expect(
+            errors("services:\n  - service: [echo]\n    port: 7\n    transport: sctp\n  - 42\n") == [
+                "test.yaml:2:14: services[0].service: expected a single value, found a list",
+                "test.yaml:4:16: services[0].transport: 'sctp' is not one of tcp, udp, both",
+                "test.yaml:5:5: services[1]: expected a mapping such as `{service: echo, port: 6007}`",
+            ]
+        )
+        #expect(
+            errors("services: echo\n") == ["test.yaml:1:11: services: expected a list of entries (`- service: echo`)"]
+        )
+        #expect(
+            errors("grace-period: soon\nservices: [{service: echo, port: 7}]\n") == [
+                "test.yaml:1:15: grace-period: expected a number of seconds such as 5 or 2.5, found 'soon'"
+            ]
+        )
     }
 
     @Test func optionValuesAreChecked() {
-        #expect(errors("services:\n  - {service: daytime, port: 13, format: iso}\n  - {service: echo, port: 7, format: ctime}\n") == [
-            "test.yaml:2:42: services[0].format: 'iso' is not one of ctime, rfc3339, rfc2822, date",
-            "test.yaml:3:30: services[1].format: unknown key 'format' for service echo (known: service, port, transport, bind)",
-        ])
+        #expect(
+            errors(
+                "services:\n  - {service: daytime, port: 13, format: iso}\n  - {service: echo, port: 7, format: ctime}\n"
+            ) == [
+                "test.yaml:2:42: services[0].format: 'iso' is not one of ctime, rfc3339, rfc2822, date",
+                "test.yaml:3:30: services[1].format: unknown key 'format' for service echo (known: service, port, transport, bind)",
+            ]
+        )
     }
 
     @Test func badAddressesAreNamedOneByOne() {
-        #expect(errors("bind: [localhost]\nservices:\n  - {service: echo, port: 7, bind: [\"::1\", 300.1.1.1]}\n") == [
-            "test.yaml:1:8: bind[0]: 'localhost' is not a numeric IPv4 or IPv6 address (host names are not resolved; \"::\" means all)",
-            "test.yaml:3:44: services[0].bind[1]: '300.1.1.1' is not a numeric IPv4 or IPv6 address (host names are not resolved; \"::\" means all)",
-        ])
+        #expect(
+            errors("bind: [localhost]\nservices:\n  - {service: echo, port: 7, bind: [\"::1\", 300.1.1.1]}\n") == [
+                "test.yaml:1:8: bind[0]: 'localhost' is not a numeric IPv4 or IPv6 address (host names are not resolved; \"::\" means all)",
+                "test.yaml:3:44: services[0].bind[1]: '300.1.1.1' is not a numeric IPv4 or IPv6 address (host names are not resolved; \"::\" means all)",
+            ]
+        )
     }
 
     @Test func twoEntriesClaimingOneSocketAreRejected() {
-        #expect(errors(
-            """
-            services:
-              - {service: echo, port: 7}
-              - {service: discard, port: 7, transport: udp}
-              - {service: daytime, port: 7, transport: tcp, bind: 127.0.0.1}
-            """
-        ) == [
-            "test.yaml:3:30: services[1].port: udp 127.0.0.1:7 overlaps udp 127.0.0.1:7, already claimed by services[0] (line 2)",
-            "test.yaml:3:30: services[1].port: udp [::1]:7 overlaps udp [::1]:7, already claimed by services[0] (line 2)",
-            "test.yaml:4:30: services[2].port: tcp 127.0.0.1:7 overlaps tcp 127.0.0.1:7, already claimed by services[0] (line 2)",
-        ])
+        #expect(
+            errors(
+                """
+                services:
+                  - {service: echo, port: 7}
+                  - {service: discard, port: 7, transport: udp}
+                  - {service: daytime, port: 7, transport: tcp, bind: 127.0.0.1}
+                """
+            ) == [
+                "test.yaml:3:30: services[1].port: udp 127.0.0.1:7 overlaps udp 127.0.0.1:7, already claimed by services[0] (line 2)",
+                "test.yaml:3:30: services[1].port: udp [::1]:7 overlaps udp [::1]:7, already claimed by services[0] (line 2)",
+                "test.yaml:4:30: services[2].port: tcp 127.0.0.1:7 overlaps tcp 127.0.0.1:7, already claimed by services[0] (line 2)",
+            ]
+        )
     }
 
     @Test func wildcardsOverlapTheAddressesTheyCover() {
-        #expect(errors("services:\n  - {service: echo, port: 7, bind: 127.0.0.1}\n  - {service: time, port: 7, bind: \"::\"}\n") == [
-            "test.yaml:3:27: services[1].port: tcp [::]:7 overlaps tcp 127.0.0.1:7, already claimed by services[0] (line 2)",
-            "test.yaml:3:27: services[1].port: udp [::]:7 overlaps udp 127.0.0.1:7, already claimed by services[0] (line 2)",
-        ])
+        #expect(
+            errors(
+                "services:\n  - {service: echo, port: 7, bind: 127.0.0.1}\n  - {service: time, port: 7, bind: \"::\"}\n"
+            ) == [
+                "test.yaml:3:27: services[1].port: tcp [::]:7 overlaps tcp 127.0.0.1:7, already claimed by services[0] (line 2)",
+                "test.yaml:3:27: services[1].port: udp [::]:7 overlaps udp 127.0.0.1:7, already claimed by services[0] (line 2)",
+            ]
+        )
         #expect(errors("services:\n  - {service: echo, port: 7, bind: [0.0.0.0, 127.0.0.1]}\n").count == 2)
         // Different transports, or IPv4 and IPv6 loopback, do not collide.
-        #expect((try? parse("services:\n  - {service: echo, port: 7, transport: tcp}\n  - {service: time, port: 7, transport: udp}\n")) != nil)
-        #expect((try? parse("services:\n  - {service: echo, port: 7, bind: 0.0.0.0}\n  - {service: time, port: 7, bind: \"::1\"}\n")) != nil)
+        #expect(
+            (try? parse(
+                "services:\n  - {service: echo, port: 7, transport: tcp}\n  - {service: time, port: 7, transport: udp}\n"
+            )) != nil
+        )
+        #expect(
+            (try? parse(
+                "services:\n  - {service: echo, port: 7, bind: 0.0.0.0}\n  - {service: time, port: 7, bind: \"::1\"}\n"
+            )) != nil
+        )
     }
 
     @Test func emptyListMissingListAndEmptyFile() {
@@ -190,13 +236,15 @@ func errors(_ yaml: String) -> [String] {
               - {service: time}
             """
         )
-        #expect(found == [
-            "test.yaml:1:15: grace-period: -1 is outside 0...3600 seconds",
-            "test.yaml:3:27: services[0].port: port 0 is outside 1...65535",
-            "test.yaml:4:15: services[1].service: unknown service 'chargn' (did you mean 'chargen'?) (known: echo, discard, chargen, daytime, time)",
-            "test.yaml:5:44: services[2].udp-mode: 'fast' is not one of rfc, bsd",
-            "test.yaml:6:5: services[3]: missing key 'port'",
-        ])
+        #expect(
+            found == [
+                "test.yaml:1:15: grace-period: -1 is outside 0...3600 seconds",
+                "test.yaml:3:27: services[0].port: port 0 is outside 1...65535",
+                "test.yaml:4:15: services[1].service: unknown service 'chargn' (did you mean 'chargen'?) (known: echo, discard, chargen, daytime, time)",
+                "test.yaml:5:44: services[2].udp-mode: 'fast' is not one of rfc, bsd",
+                "test.yaml:6:5: services[3]: missing key 'port'",
+            ]
+        )
     }
 
     @Test func unreadableFileIsReported() throws {
@@ -206,7 +254,10 @@ func errors(_ yaml: String) -> [String] {
         do {
             _ = try ConfigurationLoader(schema: schema).load(path: "/nonexistent/wellknownd.yaml")
         } catch {
-            #expect(error.errors.first?.description.hasPrefix("/nonexistent/wellknownd.yaml: cannot read the configuration") == true)
+            #expect(
+                error.errors.first?.description.hasPrefix("/nonexistent/wellknownd.yaml: cannot read the configuration")
+                    == true
+            )
         }
     }
 }

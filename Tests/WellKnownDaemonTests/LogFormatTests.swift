@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Logging
 import NIOCore
@@ -9,6 +6,10 @@ import WellKnownServices
 
 @testable import WellKnownDaemon
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 let stamp = WallClockTime(secondsSinceEpoch: 1_795_565_088, nanoseconds: 7_000_000)  // 2026-11-25T00:04:48.007Z
 
 let connectionMetadata: Logger.Metadata = [
@@ -16,7 +17,9 @@ let connectionMetadata: Logger.Metadata = [
     "client": "127.0.0.1:53422", "duration": "0.0012", "bytes_in": "5",
 ]
 
-func line(_ format: LogFormat, journal: Bool = false, message: String = "connection", _ metadata: Logger.Metadata) -> String {
+func line(_ format: LogFormat, journal: Bool = false, message: String = "connection", _ metadata: Logger.Metadata)
+    -> String
+{
     let bytes = WellKnownLogHandler.formatLine(
         level: .info,
         message: message,
@@ -38,7 +41,10 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
 
     @Test func jsonLineHasNumbersAsNumbers() throws {
         let text = line(.json, ["service": "echo", "bytes_in": .stringConvertible(5), "client": "[::1]:1"])
-        #expect(text == "{\"ts\":\"2026-11-25T00:04:48.007Z\",\"level\":\"info\",\"msg\":\"connection\",\"service\":\"echo\",\"client\":\"[::1]:1\",\"bytes_in\":5}\n")
+        #expect(
+            text
+                == "{\"ts\":\"2026-11-25T00:04:48.007Z\",\"level\":\"info\",\"msg\":\"connection\",\"service\":\"echo\",\"client\":\"[::1]:1\",\"bytes_in\":5}\n"
+        )
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(object["bytes_in"] as? Int == 5)
     }
@@ -46,7 +52,12 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
     @Test func journalLinesCarryTheSyslogPriorityAndNoTimestamp() {
         #expect(line(.text, journal: true, ["service": "time"]) == "<6>level=info msg=connection service=time\n")
         let warning = WellKnownLogHandler.formatLine(
-            level: .warning, message: "m", metadata: [:], format: .json, journal: true, time: nil
+            level: .warning,
+            message: "m",
+            metadata: [:],
+            format: .json,
+            journal: true,
+            time: nil
         )
         #expect(String(decoding: warning, as: UTF8.self) == "<4>{\"level\":\"warning\",\"msg\":\"m\"}\n")
     }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -10,6 +7,10 @@ import WellKnownConfig
 import WellKnownServices
 
 @testable import WellKnownDaemon
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Keeps every record so that tests can read what would have been logged.
 final class CapturedLogs: Sendable {
@@ -43,7 +44,13 @@ private struct CapturingHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        self.logs.append(.init(level: event.level, message: "\(event.message)", metadata: (event.metadata ?? [:]).mapValues { "\($0)" }))
+        self.logs.append(
+            .init(
+                level: event.level,
+                message: "\(event.message)",
+                metadata: (event.metadata ?? [:]).mapValues { "\($0)" }
+            )
+        )
     }
 }
 
@@ -71,11 +78,16 @@ func recordedConnection(
 
 @Suite struct ConnectionRecorderTests {
     @Test func echoClosedByTheClientLogsTheSocketPairAndBytes() throws {
-        let record = try #require(try recordedConnection(ServiceDescriptor.echo.makeInstance(options: .init(), environment: SystemEnvironment.live).makeStreamHandlers()) { channel, counters in
-            #expect(counters.open.load(ordering: .relaxed) == 1)
-            try channel.writeInbound(ByteBuffer(string: "hello"))
-            channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-        })
+        let record = try #require(
+            try recordedConnection(
+                ServiceDescriptor.echo.makeInstance(options: .init(), environment: SystemEnvironment.live)
+                    .makeStreamHandlers()
+            ) { channel, counters in
+                #expect(counters.open.load(ordering: .relaxed) == 1)
+                try channel.writeInbound(ByteBuffer(string: "hello"))
+                channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        )
         #expect(record.metadata["client"] == "198.51.100.7:40001")
         #expect(record.metadata["server"] == "127.0.0.1:6007")
         #expect(record.metadata["bytes_in"] == "5")
@@ -86,7 +98,8 @@ func recordedConnection(
     }
 
     @Test func aServiceThatClosesIsLoggedAsServer() throws {
-        let handlers = try ServiceDescriptor.time.makeInstance(options: .init(), environment: SystemEnvironment.live).makeStreamHandlers()
+        let handlers = try ServiceDescriptor.time.makeInstance(options: .init(), environment: SystemEnvironment.live)
+            .makeStreamHandlers()
         let record = try #require(try recordedConnection(handlers) { _, _ in })
         #expect(record.metadata["end"] == "server")
         #expect(record.metadata["bytes_out"] == "4")
@@ -95,34 +108,42 @@ func recordedConnection(
     /// A close that no handler asked for (NIO's reaction to a failed write) cannot be staged on an EmbeddedChannel;
     /// the integration tests cover it with a chargen client that goes away.
     @Test func resetErrorsAreLoggedAsReset() throws {
-        let record = try #require(try recordedConnection([ChargenStreamHandler(bytesPerRound: 1)]) { channel, _ in
-            channel.isWritable = false
-            channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
-            #expect(!channel.isActive)
-        })
+        let record = try #require(
+            try recordedConnection([ChargenStreamHandler(bytesPerRound: 1)]) { channel, _ in
+                channel.isWritable = false
+                channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
+                #expect(!channel.isActive)
+            }
+        )
         #expect(record.metadata["end"] == "reset")
     }
 
     @Test func otherErrorsCloseOnlyThatConnectionAndAreNamed() throws {
         struct Weird: Error {}
-        let record = try #require(try recordedConnection([DiscardStreamHandler()]) { channel, _ in
-            channel.pipeline.fireErrorCaught(Weird())
-            #expect(!channel.isActive)
-        })
+        let record = try #require(
+            try recordedConnection([DiscardStreamHandler()]) { channel, _ in
+                channel.pipeline.fireErrorCaught(Weird())
+                #expect(!channel.isActive)
+            }
+        )
         #expect(record.metadata["end"] == "error")
         #expect(record.metadata["error"] == "Weird()")
     }
 
     @Test func shutdownRequestClosesAndIsLoggedAsShutdown() throws {
-        let record = try #require(try recordedConnection([DiscardStreamHandler()]) { channel, _ in
-            channel.pipeline.triggerUserOutboundEvent(ShutdownRequest(), promise: nil)
-        })
+        let record = try #require(
+            try recordedConnection([DiscardStreamHandler()]) { channel, _ in
+                channel.pipeline.triggerUserOutboundEvent(ShutdownRequest(), promise: nil)
+            }
+        )
         #expect(record.metadata["end"] == "shutdown")
     }
 }
 
 @Suite struct DatagramRecorderTests {
-    func exchange(_ service: ServiceDescriptor, payload: [UInt8], packetInfo: NIOPacketInfo?) throws -> (CapturedLogs.Record?, ServiceCounters) {
+    func exchange(_ service: ServiceDescriptor, payload: [UInt8], packetInfo: NIOPacketInfo?) throws -> (
+        CapturedLogs.Record?, ServiceCounters
+    ) {
         let logs = CapturedLogs()
         let counters = ServiceCounters(service: service.name, transport: .udp)
         let channel = EmbeddedChannel()
@@ -144,7 +165,11 @@ func recordedConnection(
 
     @Test func answeredDatagramNamesTheRealDestinationAndBothSizes() throws {
         let destination = try SocketAddress(ipAddress: "::ffff:127.0.0.5", port: 0)
-        let (record, counters) = try exchange(.echo, payload: Array("ping".utf8), packetInfo: NIOPacketInfo(destinationAddress: destination, interfaceIndex: 1))
+        let (record, counters) = try exchange(
+            .echo,
+            payload: Array("ping".utf8),
+            packetInfo: NIOPacketInfo(destinationAddress: destination, interfaceIndex: 1)
+        )
         let r = try #require(record)
         #expect(r.metadata["client"] == "198.51.100.7:40001")
         #expect(r.metadata["server"] == "127.0.0.5:6007", "the wildcard socket's real local address, unmapped")
@@ -179,13 +204,16 @@ func recordedConnection(
             "services:\n  - service: daytime\n    port: 6013\n    zone: Atlantis/Capital\n",
             source: "z.yaml"
         )
-        #expect(throws: ConfigurationErrors([
-            ConfigurationError(
-                location: SourceLocation(file: "z.yaml", line: 4, column: 11),
-                keyPath: "services[0].zone",
-                message: "unknown time zone 'Atlantis/Capital' (use local, UTC or an IANA name such as Europe/Paris)"
-            )
-        ])) {
+        #expect(
+            throws: ConfigurationErrors([
+                ConfigurationError(
+                    location: SourceLocation(file: "z.yaml", line: 4, column: 11),
+                    keyPath: "services[0].zone",
+                    message:
+                        "unknown time zone 'Atlantis/Capital' (use local, UTC or an IANA name such as Europe/Paris)"
+                )
+            ])
+        ) {
             try ServiceTable.prepare(configuration, environment: SystemEnvironment.live)
         }
     }

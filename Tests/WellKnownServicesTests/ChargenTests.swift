@@ -7,7 +7,10 @@ import WellKnownServices
     @Test func lineZeroStartsWithASpaceLikeBSD() {
         let line = ChargenPattern.line(0)
         #expect(line.count == 74)
-        #expect(String(decoding: line, as: UTF8.self) == " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefg\r\n")
+        #expect(
+            String(decoding: line, as: UTF8.self)
+                == " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefg\r\n"
+        )
     }
 
     @Test(arguments: [
@@ -125,10 +128,12 @@ import WellKnownServices
 @Suite struct ChargenDatagramTests {
     @Test(arguments: [0, 1, 74, 512])
     func rfcModeRepliesWithTheDrawnLengthFromTheStartOfThePattern(length: Int) throws {
-        let environment = testEnvironment(random: RandomSource { range in
-            #expect(range == 0...512)
-            return length
-        })
+        let environment = testEnvironment(
+            random: RandomSource { range in
+                #expect(range == 0...512)
+                return length
+            }
+        )
         let service = try ServiceDescriptor.chargen.makeInstance(options: ServiceOptions(), environment: environment)
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers(service.makeDatagramHandlers())

@@ -22,7 +22,7 @@ import WellKnownServices
         try channel.writeInbound(ByteBuffer(string: "first, "))
         // Bytes echoed but not yet flushed (no read-complete yet) when the client shuts its write side: closing
         // straight away would throw them away.
-        channel.pipeline.fireChannelRead(NIOAny(ByteBuffer(string: "last words")))
+        channel.pipeline.fireChannelRead(ByteBuffer(string: "last words"))
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         channel.embeddedEventLoop.run()
         #expect(try drainOutbound(channel) == Array("first, last words".utf8))
@@ -92,14 +92,16 @@ final class ReadCounter: ChannelOutboundHandler {
 }
 
 @Suite struct TimeTests {
-    @Test(arguments: [
-        (Int64(0), UInt32(2_208_988_800)),
-        (-2_208_988_800, 0),  // 1900-01-01T00:00:00Z
-        (1_795_565_088, 4_004_553_888),  // 2026-11-25T00:04:48Z
-        (2_085_978_495, UInt32.max),  // 2036-02-07T06:28:15Z, the last second of era 0
-        (2_085_978_496, 0),  // 2036-02-07T06:28:16Z: the count wraps
-        (2_085_978_497, 1),
-    ] as [(Int64, UInt32)])
+    @Test(
+        arguments: [
+            (Int64(0), UInt32(2_208_988_800)),
+            (-2_208_988_800, 0),  // 1900-01-01T00:00:00Z
+            (1_795_565_088, 4_004_553_888),  // 2026-11-25T00:04:48Z
+            (2_085_978_495, UInt32.max),  // 2036-02-07T06:28:15Z, the last second of era 0
+            (2_085_978_496, 0),  // 2036-02-07T06:28:16Z: the count wraps
+            (2_085_978_497, 1),
+        ] as [(Int64, UInt32)]
+    )
     func rfc868CountsSecondsSince1900Modulo2To32(unix: Int64, expected: UInt32) {
         #expect(RFC868.timestamp(secondsSinceEpoch: unix) == expected)
     }
@@ -142,23 +144,28 @@ final class ReadCounter: ChannelOutboundHandler {
 }
 
 @Suite struct DaytimeTests {
-    @Test(arguments: [
-        // 2026-11-25T00:04:48Z, a Wednesday
-        (DaytimeFormat.ctime, Int64(1_795_565_088), UTCOffset.utc, "Wed Nov 25 00:04:48 2026\r\n"),
-        (.rfc3339, 1_795_565_088, .utc, "2026-11-25T00:04:48Z\r\n"),
-        (.rfc2822, 1_795_565_088, .utc, "Wed, 25 Nov 2026 00:04:48 +0000\r\n"),
-        (.date, 1_795_565_088, .utc, "Wed Nov 25 00:04:48 UTC 2026\r\n"),
-        // The day of month is space-padded in ctime and date, zero-padded in the RFC forms: 2026-11-05T09:08:07Z.
-        (.ctime, 1_793_869_687, .utc, "Thu Nov  5 09:08:07 2026\r\n"),
-        (.date, 1_793_869_687, .utc, "Thu Nov  5 09:08:07 UTC 2026\r\n"),
-        (.rfc2822, 1_793_869_687, .utc, "Thu, 05 Nov 2026 09:08:07 +0000\r\n"),
-        // Offsets, east and west, including a half hour; the local date may differ from the UTC date.
-        (.rfc3339, 1_795_565_088, UTCOffset(seconds: 19800, abbreviation: "IST"), "2026-11-25T05:34:48+05:30\r\n"),
-        (.rfc3339, 1_795_565_088, UTCOffset(seconds: -18000, abbreviation: "EST"), "2026-11-24T19:04:48-05:00\r\n"),
-        (.rfc2822, 1_795_565_088, UTCOffset(seconds: -18000, abbreviation: "EST"), "Tue, 24 Nov 2026 19:04:48 -0500\r\n"),
-        (.date, 1_795_565_088, UTCOffset(seconds: 3600, abbreviation: "CET"), "Wed Nov 25 01:04:48 CET 2026\r\n"),
-        (.ctime, 1_795_565_088, UTCOffset(seconds: 3600, abbreviation: "CET"), "Wed Nov 25 01:04:48 2026\r\n"),
-    ] as [(DaytimeFormat, Int64, UTCOffset, String)])
+    @Test(
+        arguments: [
+            // 2026-11-25T00:04:48Z, a Wednesday
+            (DaytimeFormat.ctime, Int64(1_795_565_088), UTCOffset.utc, "Wed Nov 25 00:04:48 2026\r\n"),
+            (.rfc3339, 1_795_565_088, .utc, "2026-11-25T00:04:48Z\r\n"),
+            (.rfc2822, 1_795_565_088, .utc, "Wed, 25 Nov 2026 00:04:48 +0000\r\n"),
+            (.date, 1_795_565_088, .utc, "Wed Nov 25 00:04:48 UTC 2026\r\n"),
+            // The day of month is space-padded in ctime and date, zero-padded in the RFC forms: 2026-11-05T09:08:07Z.
+            (.ctime, 1_793_869_687, .utc, "Thu Nov  5 09:08:07 2026\r\n"),
+            (.date, 1_793_869_687, .utc, "Thu Nov  5 09:08:07 UTC 2026\r\n"),
+            (.rfc2822, 1_793_869_687, .utc, "Thu, 05 Nov 2026 09:08:07 +0000\r\n"),
+            // Offsets, east and west, including a half hour; the local date may differ from the UTC date.
+            (.rfc3339, 1_795_565_088, UTCOffset(seconds: 19800, abbreviation: "IST"), "2026-11-25T05:34:48+05:30\r\n"),
+            (.rfc3339, 1_795_565_088, UTCOffset(seconds: -18000, abbreviation: "EST"), "2026-11-24T19:04:48-05:00\r\n"),
+            (
+                .rfc2822, 1_795_565_088, UTCOffset(seconds: -18000, abbreviation: "EST"),
+                "Tue, 24 Nov 2026 19:04:48 -0500\r\n"
+            ),
+            (.date, 1_795_565_088, UTCOffset(seconds: 3600, abbreviation: "CET"), "Wed Nov 25 01:04:48 CET 2026\r\n"),
+            (.ctime, 1_795_565_088, UTCOffset(seconds: 3600, abbreviation: "CET"), "Wed Nov 25 01:04:48 2026\r\n"),
+        ] as [(DaytimeFormat, Int64, UTCOffset, String)]
+    )
     func formats(format: DaytimeFormat, unix: Int64, offset: UTCOffset, expected: String) {
         let line = format.line(for: WallClockTime(secondsSinceEpoch: unix), offset: offset)
         #expect(String(decoding: line, as: UTF8.self) == expected)
@@ -192,10 +199,16 @@ final class ReadCounter: ChannelOutboundHandler {
     }
 
     @Test func unknownZoneAndFormatAreRejectedWithTheirKey() {
-        #expect(throws: ServiceOptionError(key: "zone", message: "unknown time zone 'Mars/Olympus' (use local, UTC or an IANA name such as Europe/Paris)")) {
+        #expect(
+            throws: ServiceOptionError(
+                key: "zone",
+                message: "unknown time zone 'Mars/Olympus' (use local, UTC or an IANA name such as Europe/Paris)"
+            )
+        ) {
             try instance(.daytime, ["zone": "Mars/Olympus"])
         }
-        #expect(throws: ServiceOptionError(key: "format", message: "'iso' is not one of ctime, rfc3339, rfc2822, date")) {
+        #expect(throws: ServiceOptionError(key: "format", message: "'iso' is not one of ctime, rfc3339, rfc2822, date"))
+        {
             try instance(.daytime, ["format": "iso"])
         }
         #expect(throws: ServiceOptionError(key: "zone", message: "echo has no option 'zone'")) {
@@ -205,15 +218,17 @@ final class ReadCounter: ChannelOutboundHandler {
 }
 
 @Suite struct CivilTimeTests {
-    @Test(arguments: [
-        (Int64(0), [1970, 1, 1, 0, 0, 0, 4]),
-        (-1, [1969, 12, 31, 23, 59, 59, 3]),
-        (-2_208_988_800, [1900, 1, 1, 0, 0, 0, 1]),
-        (951_782_400, [2000, 2, 29, 0, 0, 0, 2]),  // a leap day in a year divisible by 400
-        (1_709_251_199, [2024, 2, 29, 23, 59, 59, 4]),
-        (4_107_542_400, [2100, 3, 1, 0, 0, 0, 1]),  // 2100 is not a leap year: Feb 28 is followed by Mar 1
-        (1_795_565_088, [2026, 11, 25, 0, 4, 48, 3]),
-    ] as [(Int64, [Int])])
+    @Test(
+        arguments: [
+            (Int64(0), [1970, 1, 1, 0, 0, 0, 4]),
+            (-1, [1969, 12, 31, 23, 59, 59, 3]),
+            (-2_208_988_800, [1900, 1, 1, 0, 0, 0, 1]),
+            (951_782_400, [2000, 2, 29, 0, 0, 0, 2]),  // a leap day in a year divisible by 400
+            (1_709_251_199, [2024, 2, 29, 23, 59, 59, 4]),
+            (4_107_542_400, [2100, 3, 1, 0, 0, 0, 1]),  // 2100 is not a leap year: Feb 28 is followed by Mar 1
+            (1_795_565_088, [2026, 11, 25, 0, 4, 48, 3]),
+        ] as [(Int64, [Int])]
+    )
     func convertsSecondsToTheGregorianCalendar(unix: Int64, fields: [Int]) {
         let t = CivilTime(secondsSinceEpoch: unix)
         #expect([t.year, t.month, t.day, t.hour, t.minute, t.second, t.weekday] == fields)

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOEmbedded
 import WellKnownServices
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// 2026-11-25T00:04:48Z, a Wednesday.
 let fixedTime = WallClockTime(secondsSinceEpoch: 1_795_565_088)
