@@ -96,11 +96,19 @@ final class DaemonProcess: Sendable {
     let process: Process
     private let log = NIOLockedValueBox<String>("")
 
-    private init(arguments: [String]) throws {
+    private init(arguments: [String], journal: Bool) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: daemonBinary)
         process.arguments = arguments
         let err = Pipe()
+        if journal {
+            // What systemd does for a unit whose stderr is the journal: JOURNAL_STREAM names that stream.
+            var info = stat()
+            fstat(err.fileHandleForWriting.fileDescriptor, &info)
+            var environment = ProcessInfo.processInfo.environment
+            environment["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)"
+            process.environment = environment
+        }
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         self.process = process
@@ -117,8 +125,12 @@ final class DaemonProcess: Sendable {
     }
 
     /// Starts the daemon and waits for its `started` line. Returns nil (with the log) when it exited instead.
-    static func start(config: String, extraArguments: [String] = []) throws -> (DaemonProcess?, String) {
-        let daemon = try DaemonProcess(arguments: ["run", "--config", config] + extraArguments)
+    static func start(
+        config: String,
+        extraArguments: [String] = [],
+        journal: Bool = false
+    ) throws -> (DaemonProcess?, String) {
+        let daemon = try DaemonProcess(arguments: ["run", "--config", config] + extraArguments, journal: journal)
         // "started" is in the first line in both log formats; an early exit ends the wait too.
         if daemon.waitForLog(containing: "started", timeout: .seconds(20)) != nil {
             return (daemon, daemon.logText)
@@ -187,13 +199,14 @@ func startDaemon(
     portCount: Int,
     host: String,
     extraArguments: [String] = [],
+    journal: Bool = false,
     makeConfig: ([Int]) -> String
 ) throws -> (DaemonProcess, [Int]) {
     var lastLog = ""
     for _ in 0..<5 {
         let ports = try freePorts(portCount, host: host)
         let config = try directory.write("wellknownd.yaml", makeConfig(ports))
-        let (daemon, log) = try DaemonProcess.start(config: config, extraArguments: extraArguments)
+        let (daemon, log) = try DaemonProcess.start(config: config, extraArguments: extraArguments, journal: journal)
         if let daemon { return (daemon, ports) }
         lastLog = log
     }

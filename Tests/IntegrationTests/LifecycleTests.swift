@@ -151,6 +151,23 @@ import Glibc
         #expect(connection["ts"] is String)
     }
 
+    @Test func underTheJournalEveryLineCarriesItsSyslogPriority() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1", journal: true) { p in
+            "services:\n  - {service: daytime, port: \(p[0]), transport: udp, bind: 127.0.0.1}\n"
+        }
+        let udp = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_DGRAM.rawValue))
+        try udp.sendDatagram([])
+        #expect(udp.receiveDatagram()?.count == 26)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog(containing: "SIGHUP ignored") != nil)
+        #expect(daemon.stop() == 0)
+        let lines = daemon.logLines
+        #expect(lines.contains { $0.hasPrefix("<6>level=info msg=datagram service=daytime proto=udp") })
+        #expect(lines.contains { $0.hasPrefix("<4>level=warning msg=\"SIGHUP ignored") })
+        #expect(lines.allSatisfy { $0.hasPrefix("<") && !$0.contains("ts=") }, "the journal stamps lines itself")
+    }
+
     @Test func sigusr1LogsTheCountersAndSighupDoesNotKill() throws {
         let directory = try TemporaryDirectory()
         let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
