@@ -81,3 +81,25 @@ public struct ASCIIWriter: Sendable {
         self.bytes.append(contentsOf: digits.reversed())
     }
 }
+
+extension ASCIIWriter {
+    /// `00:04:48`
+    public mutating func appendClock(_ civil: CivilTime) {
+        self.append(civil.hour, width: 2)
+        self.append(":")
+        self.append(civil.minute, width: 2)
+        self.append(":")
+        self.append(civil.second, width: 2)
+    }
+
+    /// `2026-11-25T00:04:48`: the date and time of RFC 3339 without fraction or offset.
+    public mutating func appendISO8601(_ civil: CivilTime) {
+        self.append(civil.year, width: 4)
+        self.append("-")
+        self.append(civil.month, width: 2)
+        self.append("-")
+        self.append(civil.day, width: 2)
+        self.append("T")
+        self.appendClock(civil)
+    }
+}

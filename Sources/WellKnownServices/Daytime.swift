@@ -71,7 +71,7 @@ public enum DaytimeFormat: String, CaseIterable, Sendable {
             out.append(" ")
             out.append(civil.day, width: 2, pad: UInt8(ascii: " "))
             out.append(" ")
-            Self.appendClock(civil, to: &out, separator: ":")
+            out.appendClock(civil)
             out.append(" ")
             if self == .date {
                 out.append(offset.abbreviation)
@@ -79,13 +79,7 @@ public enum DaytimeFormat: String, CaseIterable, Sendable {
             }
             out.append(civil.year, width: 4)
         case .rfc3339:
-            out.append(civil.year, width: 4)
-            out.append("-")
-            out.append(civil.month, width: 2)
-            out.append("-")
-            out.append(civil.day, width: 2)
-            out.append("T")
-            Self.appendClock(civil, to: &out, separator: ":")
+            out.appendISO8601(civil)
             if offset.seconds == 0 {
                 out.append("Z")
             } else {
@@ -100,20 +94,12 @@ public enum DaytimeFormat: String, CaseIterable, Sendable {
             out.append(" ")
             out.append(civil.year, width: 4)
             out.append(" ")
-            Self.appendClock(civil, to: &out, separator: ":")
+            out.appendClock(civil)
             out.append(" ")
             Self.appendOffset(offset.seconds, to: &out, separator: "")
         }
         out.append("\r\n")
         return out.bytes
-    }
-
-    private static func appendClock(_ civil: CivilTime, to out: inout ASCIIWriter, separator: String) {
-        out.append(civil.hour, width: 2)
-        out.append(separator)
-        out.append(civil.minute, width: 2)
-        out.append(separator)
-        out.append(civil.second, width: 2)
     }
 
     private static func appendOffset(_ seconds: Int, to out: inout ASCIIWriter, separator: String) {
