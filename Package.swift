@@ -4,7 +4,8 @@ import PackageDescription
 // The seams are enforced by what each target may import:
 // - WellKnownServices: protocol handlers and their pure cores; NIOCore only, clock and randomness injected.
 // - WellKnownConfig: YAML -> Configuration with positioned errors; knows no NIO.
-// - WellKnownDaemon: sockets, signals, logging, lifecycle; the only place that touches fds and the environment.
+// - WellKnownDaemon: sockets, socket activation, signals, logging, lifecycle; the only place that touches fds,
+//   the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
 // - wellknownd: the command line, nothing else.
 let package = Package(
     name: "wellknownd",
@@ -20,6 +21,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
         .target(
             name: "WellKnownServices",
             dependencies: [
@@ -37,6 +43,7 @@ let package = Package(
             dependencies: [
                 "WellKnownServices",
                 "WellKnownConfig",
+                "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

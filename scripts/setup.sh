@@ -25,6 +25,6 @@ ensure_swift() {
     fi
 }
 
-# tzdata: named daytime zones and their tests; netcat and socat: the README's examples.
+# tzdata: named daytime zones; pkg-config and libsystemd-dev: socket activation and sd_notify; netcat, socat: examples.
 ensure_swift
-ensure_debian_packages tzdata netcat-openbsd socat
+ensure_debian_packages tzdata netcat-openbsd socat pkg-config libsystemd-dev

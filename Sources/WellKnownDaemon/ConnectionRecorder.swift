@@ -46,6 +46,8 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     private var closeRequested = false
     private var end: ConnectionEnd?
     private var errorDescription: String?
+    /// AF_UNIX peers: who is on the other end, as the kernel tells it (SO_PEERCRED).
+    private var peerCredentials: PeerCredentials?
 
     init(counters: ServiceCounters, logger: Logger) {
         self.counters = counters
@@ -56,6 +58,14 @@ final class ConnectionRecorder: ChannelDuplexHandler {
         self.started = .now()
         self.client = context.channel.remoteAddress?.logDescription ?? "?"
         self.server = context.channel.localAddress?.logDescription ?? "?"
+        if case .unixDomainSocket = context.channel.localAddress {
+            self.client = "unix"
+            // On the event loop the provider answers at once.
+            (context.channel as? any SocketOptionProvider)?
+                .unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+                .assumeIsolated()
+                .whenSuccess { (credentials: PeerCredentials) in self.peerCredentials = credentials }
+        }
         self.counters.accepted.add(1, ordering: .relaxed)
         self.counters.open.add(1, ordering: .relaxed)
         self.logger.debug(
@@ -132,10 +142,22 @@ final class ConnectionRecorder: ChannelDuplexHandler {
             "bytes_out": .stringConvertible(self.bytesOut),
             "end": "\(end.rawValue)",
         ]
+        if let credentials = self.peerCredentials {
+            metadata["peer_pid"] = .stringConvertible(Int(credentials.pid))
+            metadata["peer_uid"] = .stringConvertible(Int(credentials.uid))
+            metadata["peer_gid"] = .stringConvertible(Int(credentials.gid))
+        }
         if let errorDescription = self.errorDescription {
             metadata["error"] = "\(errorDescription)"
         }
         self.logger.info("connection", metadata: metadata)
         context.fireChannelInactive()
     }
+}
+
+/// `struct ucred` (pid, uid, gid), which Glibc only declares under _GNU_SOURCE: the layout SO_PEERCRED fills.
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
 }

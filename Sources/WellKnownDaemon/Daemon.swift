@@ -6,61 +6,72 @@ import UnixSignals
 import WellKnownConfig
 import WellKnownServices
 
-/// The daemon as a `Service`: binds every listener, serves until graceful shutdown, then stops accepting, lets open
-/// connections finish for the grace period, closes the rest, and logs a summary.
+/// The daemon as a `Service`: serves the inherited sockets and binds the rest, tells systemd when it is ready,
+/// serves until graceful shutdown, then stops accepting, lets open connections finish for the grace period,
+/// closes the rest, and logs a summary.
 final class Daemon: Service {
     private let prepared: PreparedConfiguration
+    private let plan: ActivationPlan
     private let group: any EventLoopGroup
     private let logger: Logger
+    private let notifier: SystemdNotifier
+    private let reread: @Sendable () throws(ConfigurationErrors) -> PreparedConfiguration
     private let registry = ConnectionRegistry()
     private let counters: CounterTable
+    private static let statusInterval: Duration = .seconds(5)
 
-    init(prepared: PreparedConfiguration, group: any EventLoopGroup, logger: Logger) {
+    init(
+        prepared: PreparedConfiguration,
+        plan: ActivationPlan,
+        group: any EventLoopGroup,
+        logger: Logger,
+        notifier: SystemdNotifier,
+        reread: @escaping @Sendable () throws(ConfigurationErrors) -> PreparedConfiguration
+    ) {
         self.prepared = prepared
+        self.plan = plan
         self.group = group
         self.logger = logger
+        self.notifier = notifier
+        self.reread = reread
         self.counters = CounterTable(listeners: prepared.listeners)
     }
 
     func run() async throws {
         let started = ContinuousClock.now
-        let factory = ListenerFactory(
-            group: self.group,
-            registry: self.registry,
-            counters: self.counters,
-            logger: self.logger
-        )
-        var channels: [any Channel] = []
-        do {
-            for listener in self.prepared.listeners {
-                guard let instance = self.prepared.instance(for: listener) else { continue }
-                channels.append(try await factory.bind(listener, instance: instance))
-            }
-        } catch {
-            for channel in channels {
-                try? await channel.close()
-            }
-            throw error
-        }
+        let channels = try await self.openListeners()
+        let listeners =
+            self.plan.adopted.map {
+                "\($0.service)/\($0.transport.rawValue) \($0.socket.localAddress?.logDescription ?? "?") (fd \($0.socket.fd))"
+            } + self.plan.toBind.map(\.description)
         self.logger.info(
             "started",
             metadata: [
                 "version": "\(WellKnownd.version)",
                 "config": "\(self.prepared.configuration.source)",
-                "listeners": "\(self.prepared.listeners.map(\.description).joined(separator: ", "))",
+                "listeners": "\(listeners.joined(separator: ", "))",
             ]
         )
+        self.notifier.ready(status: self.statusLine(listeners: channels.count))
 
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.handleSignals() }
+            tasks.addTask { await self.refreshStatus(listeners: channels.count) }
+            if let interval = self.notifier.watchdogInterval {
+                tasks.addTask { await self.keepWatchdogFed(every: interval) }
+            }
             try? await gracefulShutdown()
             tasks.cancelAll()
         }
 
+        self.notifier.stopping()
         let grace = self.prepared.configuration.gracePeriod
         self.logger.info(
             "shutting down",
-            metadata: ["connections_open": "\(self.registry.count)", "grace_period": "\(grace.components.seconds)"]
+            metadata: [
+                "connections_open": .stringConvertible(self.registry.count),
+                "grace_period": .stringConvertible(LogSeconds(TimeAmount(grace))),
+            ]
         )
         for channel in channels {
             try? await channel.close()
@@ -72,18 +83,92 @@ final class Daemon: Service {
         self.logger.info("stopped", metadata: summary)
     }
 
-    /// SIGUSR1 logs the counters. SIGHUP is caught so that it cannot kill the daemon; reloading comes later and
-    /// until then the signal only says that nothing changed.
+    /// Adopts the sockets systemd passed, then binds the listeners no inherited socket covers. On any failure
+    /// everything opened so far is closed again.
+    private func openListeners() async throws -> [any Channel] {
+        let factory = ListenerFactory(
+            group: self.group,
+            registry: self.registry,
+            counters: self.counters,
+            logger: self.logger
+        )
+        var channels: [any Channel] = []
+        do {
+            for adoption in self.plan.adopted {
+                guard let instance = self.prepared.instance(forEntry: adoption.entryIndex) else { continue }
+                channels.append(try await factory.adopt(adoption, instance: instance))
+            }
+            for listener in self.plan.toBind {
+                guard let instance = self.prepared.instance(forEntry: listener.entryIndex) else { continue }
+                channels.append(try await factory.bind(listener, instance: instance))
+            }
+        } catch {
+            for channel in channels {
+                try? await channel.close()
+            }
+            throw error
+        }
+        return channels
+    }
+
+    /// One line for `systemctl status`.
+    private func statusLine(listeners: Int) -> String {
+        let summary = self.counters.summary
+        func value(_ key: String) -> String { summary[key].map { "\($0)" } ?? "0" }
+        return "\(listeners) listeners; \(value("connections_open")) connections open; "
+            + "\(value("connections")) connections, \(value("datagrams")) datagrams served"
+    }
+
+    private func refreshStatus(listeners: Int) async {
+        guard self.notifier.isEnabled else { return }
+        while (try? await Task.sleep(for: Self.statusInterval)) != nil {
+            self.notifier.status(self.statusLine(listeners: listeners))
+        }
+    }
+
+    private func keepWatchdogFed(every interval: Duration) async {
+        self.notifier.watchdog()
+        while (try? await Task.sleep(for: interval)) != nil {
+            self.notifier.watchdog()
+        }
+    }
+
+    /// SIGUSR1 logs the counters. SIGHUP re-reads the configuration: a bad one is reported with every error and
+    /// changes nothing; applying a good one without a restart comes with live reload.
     private func handleSignals() async {
         for await signal in await UnixSignalsSequence(trapping: .sigusr1, .sighup) {
             if signal == .sigusr1 {
                 self.logger.info("counters", metadata: self.counters.summary)
             } else {
-                self.logger.warning(
-                    "SIGHUP ignored: reloading the configuration is not supported yet; restart to apply changes"
-                )
+                self.reload()
             }
         }
+    }
+
+    private func reload() {
+        self.notifier.reloading()
+        do {
+            let fresh = try self.reread()
+            let changed = fresh.configuration != self.prepared.configuration
+            self.logger.notice(
+                "configuration re-read",
+                metadata: [
+                    "config": "\(fresh.configuration.source)",
+                    "changed": "\(changed)",
+                    "applied": "false",
+                    "note": "live reload is not implemented yet: restart to apply changes",
+                ]
+            )
+        } catch {
+            for problem in error.errors {
+                self.logger.error("configuration rejected", metadata: ["problem": "\(problem)"])
+            }
+            self.logger.error(
+                "reload failed: still serving the configuration in force",
+                metadata: ["problems": .stringConvertible(error.errors.count)]
+            )
+        }
+        self.notifier.ready(status: self.statusLine(listeners: self.plan.adopted.count + self.plan.toBind.count))
     }
 }
 

@@ -37,26 +37,60 @@ struct ListenerFactory {
     func bind(_ listener: Listener, instance: ServiceInstance) async throws(BindError) -> any Channel {
         do {
             let address = try SocketAddress(ipAddress: listener.address.text, port: listener.port)
+            // "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6 address only itself.
+            let v6only: SocketOptionValue? =
+                listener.address.family == .ipv6 ? (listener.address.isWildcard ? 0 : 1) : nil
             switch listener.transport {
             case .tcp:
-                return try await self.bindStream(listener, instance: instance, address: address)
+                var bootstrap = self.streamBootstrap(service: listener.service, instance: instance)
+                if let v6only {
+                    bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
+                }
+                return try await bootstrap.bind(to: address).get()
             case .udp:
-                return try await self.bindDatagram(listener, instance: instance, address: address)
+                var bootstrap = self.datagramBootstrap(service: listener.service, instance: instance)
+                if let v6only {
+                    bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
+                }
+                return try await bootstrap.bind(to: address).get()
             }
         } catch {
             throw BindError(listener: listener, cause: error)
         }
     }
 
-    private func bindStream(
-        _ listener: Listener,
-        instance: ServiceInstance,
-        address: SocketAddress
-    ) async throws -> any Channel {
-        let counters = self.counters.counters(service: listener.service, transport: .tcp)
+    /// Serves a socket systemd passed us. NIO takes the descriptor over.
+    func adopt(_ adoption: ActivationPlan.Adoption, instance: ServiceInstance) async throws(ActivationError)
+        -> any Channel
+    {
+        let socket = adoption.socket
+        do {
+            switch adoption.transport {
+            case .tcp:
+                let bootstrap = self.streamBootstrap(service: adoption.service, instance: instance)
+                let channel = try await bootstrap.withBoundSocket(socket.fd).get()
+                // Adopting a listener calls listen(fd, 128); give it back the backlog systemd chose (Backlog=,
+                // SOMAXCONN by default), which the kernel caps at net.core.somaxconn.
+                _ = listen(socket.fd, socket.backlog ?? SOMAXCONN)
+                return channel
+            case .udp:
+                let bootstrap = self.datagramBootstrap(
+                    service: adoption.service,
+                    instance: instance,
+                    packetInfo: socket.kind == .udp
+                )
+                return try await bootstrap.withBoundSocket(socket.fd).get()
+            }
+        } catch {
+            throw ActivationError("\(socket) could not be served: \(error)")
+        }
+    }
+
+    private func streamBootstrap(service: String, instance: ServiceInstance) -> ServerBootstrap {
+        let counters = self.counters.counters(service: service, transport: .tcp)
         let registry = self.registry
         let logger = self.logger
-        var bootstrap = ServerBootstrap(group: self.group)
+        return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Each service decides what a half-close means: echo answers what is left, discard closes, chargen
@@ -70,24 +104,20 @@ struct ListenerFactory {
                     try pipeline.addHandlers(instance.makeStreamHandlers())
                 }
             }
-        if listener.address.family == .ipv6 {
-            // "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6 address only itself.
-            bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: listener.address.isWildcard ? 0 : 1)
-        }
-        return try await bootstrap.bind(to: address).get()
     }
 
-    private func bindDatagram(
-        _ listener: Listener,
+    /// `packetInfo`: learn each datagram's destination address (IP sockets; AF_UNIX has no such thing).
+    private func datagramBootstrap(
+        service: String,
         instance: ServiceInstance,
-        address: SocketAddress
-    ) async throws -> any Channel {
-        let counters = self.counters.counters(service: listener.service, transport: .udp)
+        packetInfo: Bool = true
+    ) -> DatagramBootstrap {
+        let counters = self.counters.counters(service: service, transport: .udp)
         let logger = self.logger
-        var bootstrap = DatagramBootstrap(group: self.group)
+        return DatagramBootstrap(group: self.group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize))
-            .channelOption(.receivePacketInfo, value: true)
+            .channelOption(.receivePacketInfo, value: packetInfo)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
@@ -95,10 +125,6 @@ struct ListenerFactory {
                     try pipeline.addHandlers(instance.makeDatagramHandlers())
                 }
             }
-        if listener.address.family == .ipv6 {
-            bootstrap = bootstrap.channelOption(Self.ipv6Only, value: listener.address.isWildcard ? 0 : 1)
-        }
-        return try await bootstrap.bind(to: address).get()
     }
 }
 

@@ -64,7 +64,7 @@ public struct PreparedConfiguration: Sendable {
 
     public var listeners: [Listener] { self.configuration.listeners }
 
-    func instance(for listener: Listener) -> ServiceInstance? {
-        self.instances[listener.entryIndex]
+    func instance(forEntry index: Int) -> ServiceInstance? {
+        self.instances[index]
     }
 }

@@ -24,7 +24,9 @@ extension SocketAddress {
             }
             return self.ipAddress ?? "?"
         case .unixDomainSocket:
-            return self.pathname ?? "unix"
+            // A socketpair or a client that never bound has no path.
+            guard let path = self.pathname, !path.isEmpty else { return "unnamed" }
+            return path
         }
     }
 }

@@ -59,10 +59,25 @@ public enum WellKnownd {
 
     /// `wellknownd run`: serves until SIGTERM or SIGINT. Returns the exit status.
     public static func run(_ options: RunOptions) async -> Int32 {
-        let journal = stderrIsJournal(environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        let journal = stderrIsJournal(environment: environment)
+        let load: @Sendable () throws(ConfigurationErrors) -> PreparedConfiguration = {
+            () throws(ConfigurationErrors) in
+            try ServiceTable.load(path: options.configPath, environment: SystemEnvironment.live)
+        }
         let prepared: PreparedConfiguration
         do {
-            prepared = try ServiceTable.load(path: options.configPath, environment: SystemEnvironment.live)
+            prepared = try load()
+        } catch {
+            Self.report(error, journal: journal)
+            return ExitStatus.config
+        }
+        let plan: ActivationPlan
+        do {
+            plan = try ActivationPlan(
+                sockets: try SocketActivation.inheritedSockets(),
+                configuration: prepared.configuration
+            )
         } catch {
             Self.report(error, journal: journal)
             return ExitStatus.config
@@ -84,7 +99,14 @@ public enum WellKnownd {
         lifecycleLogger.logLevel = min(max(options.logLevel, .notice), .critical)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let daemon = Daemon(prepared: prepared, group: group, logger: logger)
+        let daemon = Daemon(
+            prepared: prepared,
+            plan: plan,
+            group: group,
+            logger: logger,
+            notifier: SystemdNotifier(environment: environment),
+            reread: load
+        )
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: daemon)],
@@ -96,6 +118,9 @@ public enum WellKnownd {
         do {
             try await serviceGroup.run()
         } catch let error as BindError {
+            logger.critical("\(error.description)")
+            status = ExitStatus.osError
+        } catch let error as ActivationError {
             logger.critical("\(error.description)")
             status = ExitStatus.osError
         } catch {

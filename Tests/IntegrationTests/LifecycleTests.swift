@@ -160,15 +160,15 @@ import Glibc
         try udp.sendDatagram([])
         #expect(udp.receiveDatagram()?.count == 26)
         daemon.signal(SIGHUP)
-        #expect(daemon.waitForLog(containing: "SIGHUP ignored") != nil)
+        #expect(daemon.waitForLog(containing: "configuration re-read") != nil)
         #expect(daemon.stop() == 0)
         let lines = daemon.logLines
         #expect(lines.contains { $0.hasPrefix("<6>level=info msg=datagram service=daytime proto=udp") })
-        #expect(lines.contains { $0.hasPrefix("<4>level=warning msg=\"SIGHUP ignored") })
+        #expect(lines.contains { $0.hasPrefix("<5>level=notice msg=\"configuration re-read\"") })
         #expect(lines.allSatisfy { $0.hasPrefix("<") && !$0.contains("ts=") }, "the journal stamps lines itself")
     }
 
-    @Test func sigusr1LogsTheCountersAndSighupDoesNotKill() throws {
+    @Test func sigusr1LogsTheCounters() throws {
         let directory = try TemporaryDirectory()
         let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
             "services:\n  - {service: daytime, port: \(p[0]), transport: udp, bind: 127.0.0.1}\n"
@@ -178,8 +178,35 @@ import Glibc
         #expect(udp.receiveDatagram()?.count == 26)
         daemon.signal(SIGUSR1)
         #expect(daemon.waitForRecord(["msg": "counters", "datagrams": "1", "replies": "1"]) != nil)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func sighupWithABadConfigLogsEveryErrorAndKeepsServing() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
+            "services:\n  - {service: echo, port: \(p[0]), transport: tcp, bind: 127.0.0.1}\n"
+        }
+        let open = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        let config = try directory.write(
+            "wellknownd.yaml",
+            "services:\n  - {service: echo, port: 0}\n  - {service: ech}\n"
+        )
         daemon.signal(SIGHUP)
-        #expect(daemon.waitForLog(containing: "SIGHUP ignored") != nil)
+        #expect(daemon.waitForLog(containing: "reload failed") != nil)
+        let problems = daemon.logLines.compactMap { parseLogfmt($0)["problem"] }
+        #expect(
+            problems == [
+                "\(config):2:27: services[0].port: port 0 is outside 1...65535",
+                "\(config):3:15: services[1].service: unknown service 'ech' (did you mean 'echo'?) (known: echo, discard, chargen, daytime, time)",
+                "\(config):3:5: services[1]: missing key 'port'",
+            ]
+        )
+        // Still serving, the open connection and new ones alike.
+        try open.send(Array("still here".utf8))
+        #expect(open.receive(limit: 10).bytes == Array("still here".utf8))
+        let fresh = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        try fresh.send([1])
+        #expect(fresh.receive(limit: 1).bytes == [1])
         #expect(daemon.process.isRunning)
         #expect(daemon.stop() == 0)
     }
