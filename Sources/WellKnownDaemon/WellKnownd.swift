@@ -132,13 +132,17 @@ public enum WellKnownd {
         return status
     }
 
-    /// Configuration errors go to stderr as plain `FILE:LINE:COLUMN: key: message` lines, one per problem.
+    /// Configuration errors go to stderr as plain `FILE:LINE:COLUMN: key: message` lines, one per problem; so do
+    /// inherited sockets that cannot be served, one line each.
     private static func report(_ error: any Error, journal: Bool) {
-        let lines = (error as? ConfigurationErrors)?.errors.map(\.description) ?? ["\(error)"]
+        let lines =
+            (error as? ConfigurationErrors)?.errors.map(\.description)
+            ?? "\(error)".split(separator: "\n").map(String.init)
+        let what = error is ActivationError ? "socket activation" : "the configuration"
         let prefix = journal ? "<3>" : ""
         var text = lines.map { "\(prefix)\($0)\n" }.joined()
-        text +=
-            "\(prefix)wellknownd: the configuration has \(lines.count) problem\(lines.count == 1 ? "" : "s"); nothing was started\n"
+        let count = "\(lines.count) problem\(lines.count == 1 ? "" : "s")"
+        text += "\(prefix)wellknownd: \(what) has \(count); nothing was started\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
 }

@@ -42,86 +42,37 @@ final class TemporaryDirectory: Sendable {
 }
 
 /// Runs the binary to completion and returns its status and output: for `check`, `--help` and failures.
-func runToCompletion(_ arguments: [String], timeout: Duration = .seconds(20)) throws -> (
-    status: Int32, stdout: String, stderr: String
-) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: daemonBinary)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = LockedData()
-    let errData = LockedData()
-    let readers = [
-        Thread { outData.append(out.fileHandleForReading.readDataToEndOfFile()) },
-        Thread { errData.append(err.fileHandleForReading.readDataToEndOfFile()) },
-    ]
-    readers.forEach { $0.start() }
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while process.isRunning, ContinuousClock.now < deadline {
-        usleep(10_000)
+func runToCompletion(
+    _ arguments: [String],
+    timeout: Duration = .seconds(20)
+) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = try Subprocess(daemonBinary, arguments)
+    guard let status = process.waitForExit(timeout: timeout) else {
+        process.signal(SIGKILL)
+        throw TestFailure("wellknownd \(arguments) did not finish within \(timeout)")
     }
-    if process.isRunning {
-        process.terminate()
-        Issue.record("wellknownd \(arguments) did not finish within \(timeout)")
-    }
-    process.waitUntilExit()
-    // Give the readers their EOF.
-    let readDeadline = ContinuousClock.now.advanced(by: .seconds(5))
-    while (!outData.finished || !errData.finished) && ContinuousClock.now < readDeadline {
-        usleep(5_000)
-    }
-    return (process.terminationStatus, outData.text, errData.text)
-}
-
-final class LockedData: Sendable {
-    private let box = NIOLockedValueBox<(Data, Bool)>((Data(), false))
-
-    func append(_ data: Data) {
-        self.box.withLockedValue {
-            $0.0.append(data)
-            $0.1 = true
-        }
-    }
-
-    var text: String { self.box.withLockedValue { String(decoding: $0.0, as: UTF8.self) } }
-    var finished: Bool { self.box.withLockedValue { $0.1 } }
+    return (status, process.stdout, process.stderr)
 }
 
 /// A running daemon whose stderr (the log) is collected line by line.
 final class DaemonProcess: Sendable {
-    let process: Process
-    private let log = NIOLockedValueBox<String>("")
+    let process: Subprocess
 
-    private init(arguments: [String], journal: Bool) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: daemonBinary)
-        process.arguments = arguments
-        let err = Pipe()
+    private init(arguments: [String], journal: Bool, executable: String = daemonBinary) throws {
+        var environment = ProcessInfo.processInfo.environment
         if journal {
-            // What systemd does for a unit whose stderr is the journal: JOURNAL_STREAM names that stream.
-            var info = stat()
-            fstat(err.fileHandleForWriting.fileDescriptor, &info)
-            var environment = ProcessInfo.processInfo.environment
-            environment["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)"
-            process.environment = environment
+            // What systemd does for a unit whose stderr is the journal: JOURNAL_STREAM names that stream. The
+            // child's stderr is a pipe made at spawn time, so the daemon is started through a shell that exports
+            // the pipe's device and inode (stat -L /dev/stderr) before it execs.
+            self.process = try Subprocess(
+                "/bin/sh",
+                ["-c", "JOURNAL_STREAM=$(stat -L -c %d:%i /dev/stderr) exec \"$0\" \"$@\"", executable] + arguments,
+                environment: environment
+            )
+            return
         }
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        self.process = process
-        let log = self.log
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
-                log.withLockedValue { $0 += String(decoding: data, as: UTF8.self) }
-            }
-        }
-        try process.run()
+        environment["JOURNAL_STREAM"] = nil
+        self.process = try Subprocess(executable, arguments, environment: environment)
     }
 
     /// Starts the daemon and waits for its `started` line. Returns nil (with the log) when it exited instead.
@@ -135,33 +86,37 @@ final class DaemonProcess: Sendable {
         if daemon.waitForLog(containing: "started", timeout: .seconds(20)) != nil {
             return (daemon, daemon.logText)
         }
-        daemon.process.waitUntilExit()
+        _ = daemon.process.waitForExit(timeout: .seconds(10))
         return (nil, daemon.logText)
     }
 
-    var logText: String { self.log.withLockedValue { $0 } }
+    /// Starts any command (systemd-socket-activate wrapping the daemon, say) without waiting for anything.
+    static func launch(_ executable: String, _ arguments: [String]) throws -> DaemonProcess {
+        try DaemonProcess(arguments: arguments, journal: false, executable: executable)
+    }
+
+    var logText: String { self.process.stderr }
 
     var logLines: [String] { self.logText.split(separator: "\n").map(String.init) }
+
+    var isRunning: Bool { self.process.isRunning }
 
     /// Waits for a log line containing every one of `fragments`.
     @discardableResult
     func waitForLog(containing fragments: String..., timeout: Duration = .seconds(10)) -> String? {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        repeat {
+        while true {
+            let running = self.process.isRunning
             if let line = self.logLines.first(where: { line in fragments.allSatisfy { line.contains($0) } }) {
                 return line
             }
-            if !self.process.isRunning {
-                usleep(50_000)
-                return self.logLines.first { line in fragments.allSatisfy { line.contains($0) } }
-            }
+            if !running || ContinuousClock.now > deadline { return nil }
             usleep(10_000)
-        } while ContinuousClock.now < deadline
-        return nil
+        }
     }
 
     func signal(_ signal: Int32) {
-        kill(self.process.processIdentifier, signal)
+        self.process.signal(signal)
     }
 
     /// SIGTERM, then the exit status (nil if it had to be killed).
@@ -171,24 +126,12 @@ final class DaemonProcess: Sendable {
     }
 
     func waitForExit(timeout: Duration) -> Int32? {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while self.process.isRunning, ContinuousClock.now < deadline {
-            usleep(10_000)
+        if let status = self.process.waitForExit(timeout: timeout) {
+            return status
         }
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGKILL)
-            self.process.waitUntilExit()
-            return nil
-        }
-        // Let the last log bytes arrive.
-        usleep(50_000)
-        return self.process.terminationStatus
-    }
-
-    deinit {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGKILL)
-        }
+        self.process.signal(SIGKILL)
+        _ = self.process.waitForExit(timeout: .seconds(5))
+        return nil
     }
 }
 

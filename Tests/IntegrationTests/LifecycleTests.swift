@@ -207,7 +207,7 @@ import Glibc
         let fresh = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
         try fresh.send([1])
         #expect(fresh.receive(limit: 1).bytes == [1])
-        #expect(daemon.process.isRunning)
+        #expect(daemon.isRunning)
         #expect(daemon.stop() == 0)
     }
 }
