@@ -1,0 +1,54 @@
+# Build and install wellknownd. `make install` puts the binary, the systemd units, the configuration (never
+# overwriting one already there) and the README into standard places; PREFIX and DESTDIR work as usual:
+#   make && sudo make install                       # /usr/local/bin, /usr/local/lib/systemd/system, /etc/wellknownd
+#   make install DESTDIR=/tmp/stage PREFIX=/usr     # staged, e.g. for a package
+# The release binary links the Swift runtime statically, so it runs on hosts without a Swift toolchain.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/wellknownd
+SYSCONFDIR ?= /etc
+BINARY     ?= .build/release/wellknownd
+
+# Units name the installed paths.
+SUBSTITUTE = sed -e 's|/usr/local/bin/wellknownd|$(BINDIR)/wellknownd|g' \
+                 -e 's|/etc/wellknownd/|$(SYSCONFDIR)/wellknownd/|g' \
+                 -e 's|/usr/local/share/doc/wellknownd|$(DOCDIR)|g'
+
+.PHONY: all build install install-well-known-ports check-units test run
+
+all: build
+
+build:
+	swift build -c release --static-swift-stdlib --product wellknownd
+
+install: $(if $(filter .build/release/wellknownd,$(BINARY)),build)
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/wellknownd
+	install -d $(DESTDIR)$(UNITDIR)
+	for unit in wellknownd.socket wellknownd.service; do \
+		$(SUBSTITUTE) systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit && chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
+	done
+	install -d $(DESTDIR)$(SYSCONFDIR)/wellknownd
+	test -e $(DESTDIR)$(SYSCONFDIR)/wellknownd/wellknownd.yaml || \
+		install -m 0644 config/wellknownd.yaml $(DESTDIR)$(SYSCONFDIR)/wellknownd/wellknownd.yaml
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+# The drop-ins that move the socket unit to ports 7, 9, 13, 19 and 37, with the matching configuration.
+install-well-known-ports:
+	for unit in wellknownd.socket wellknownd.service; do \
+		install -d $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$unit.d && \
+		$(SUBSTITUTE) systemd/well-known-ports/$$unit.d/well-known-ports.conf \
+			> $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$unit.d/well-known-ports.conf; \
+	done
+	test -e $(DESTDIR)$(SYSCONFDIR)/wellknownd/well-known-ports.yaml || \
+		install -D -m 0644 config/well-known-ports.yaml $(DESTDIR)$(SYSCONFDIR)/wellknownd/well-known-ports.yaml
+
+check-units:
+	scripts/check-units
+
+test:
+	scripts/test
+
+run:
+	scripts/run
