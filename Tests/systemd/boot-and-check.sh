@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# End to end under a real systemd: boots the machine's own systemd as PID 1 of private namespaces (pid, mount,
+# net, uts, ipc, cgroup) over a throw-away overlay of /, installs the built binary, the shipped units and the
+# shipped configuration, and checks socket activation, STATUS=, journal priorities, reload and stop.
+# Host files are never written: all changes land in a tmpfs upper layer. /proc/sys is read-only inside, so the
+# booting systemd cannot change host-wide sysctls.
+# Usage: boot-and-check.sh BINARY REPO   Exit: 0 pass, 1 fail, 77 cannot run here (no namespaces/overlayfs).
+set -uo pipefail
+binary=$(readlink -f "$1")
+repo=$(readlink -f "$2")
+name="wellknownd-e2e-$$"
+work=$(mktemp -d /tmp/$name.XXXX)
+log="$work/transcript"
+fail() { echo "FAIL: $*" | tee -a "$log" >&2; status=1; }
+step() { echo "\$ $*" >>"$log"; }
+status=0
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+if [ -d /sys/fs/cgroup/unified ]; then cgroot=/sys/fs/cgroup/unified; else cgroot=/sys/fs/cgroup; fi
+[ -f "$cgroot/cgroup.procs" ] && grep -q cgroup2 /proc/filesystems && grep -q overlay /proc/filesystems \
+    || { echo "SKIP: needs cgroup2 and overlayfs"; exit 77; }
+unshare --pid --fork --mount --net --uts --ipc true 2>/dev/null || { echo "SKIP: the kernel forbids namespaces here"; exit 77; }
+
+cgroup="$cgroot/$name"
+mkdir "$cgroup"
+
+cat >"$work/inside.sh" <<INSIDE
+#!/usr/bin/env bash
+set -e
+echo 0 > "$cgroup/cgroup.procs"
+exec unshare --cgroup bash "$work/boot.sh"
+INSIDE
+
+cat >"$work/boot.sh" <<BOOT
+#!/usr/bin/env bash
+set -e
+layer="$work/layer"
+mkdir -p "\$layer"
+mount -t tmpfs tmpfs "\$layer"
+mkdir -p "\$layer/upper" "\$layer/work" "\$layer/root"
+root="\$layer/root"
+mount -t overlay overlay -o lowerdir=/,upperdir="\$layer/upper",workdir="\$layer/work" "\$root"
+mount -t proc proc "\$root/proc"
+mount --bind "\$root/proc/sys" "\$root/proc/sys"
+mount -o remount,bind,ro "\$root/proc/sys"
+mount --bind /proc/sys/net "\$root/proc/sys/net" 2>/dev/null || true
+mount -t sysfs -o ro sysfs "\$root/sys"
+mount -t cgroup2 cgroup2 "\$root/sys/fs/cgroup"
+mount -t tmpfs -o mode=755 tmpfs "\$root/dev"
+for node in null zero full random urandom tty; do touch "\$root/dev/\$node"; mount --bind "/dev/\$node" "\$root/dev/\$node"; done
+mkdir -p "\$root/dev/pts" "\$root/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666 devpts "\$root/dev/pts"
+ln -s pts/ptmx "\$root/dev/ptmx"
+mount -t tmpfs tmpfs "\$root/dev/shm"
+touch "\$root/dev/console" "$work/console.log"; mount --bind "$work/console.log" "\$root/dev/console"
+ln -s /proc/self/fd "\$root/dev/fd"; ln -s /proc/self/fd/0 "\$root/dev/stdin"
+ln -s /proc/self/fd/1 "\$root/dev/stdout"; ln -s /proc/self/fd/2 "\$root/dev/stderr"
+mount -t tmpfs -o mode=755 tmpfs "\$root/run"
+mount -t tmpfs tmpfs "\$root/tmp"
+# What 'make install' would put in place, inside the overlay only.
+install -D -m 0755 "$binary" "\$root/usr/local/bin/wellknownd"
+install -D -m 0644 "$repo/systemd/wellknownd.socket" "\$root/etc/systemd/system/wellknownd.socket"
+install -D -m 0644 "$repo/systemd/wellknownd.service" "\$root/etc/systemd/system/wellknownd.service"
+install -D -m 0644 "$repo/config/wellknownd.yaml" "\$root/etc/wellknownd/wellknownd.yaml"
+mkdir -p "\$root/oldroot"
+cd "\$root"
+pivot_root . oldroot
+umount -l /oldroot
+exec env -i container=wellknownd-e2e /lib/systemd/systemd --system --unit=basic.target --log-target=journal
+BOOT
+
+setsid unshare --pid --fork --mount --propagation private --net --uts --ipc bash "$work/inside.sh" \
+    >"$work/unshare.log" 2>&1 &
+launcher=$!
+
+# PID 1 of the new namespaces, seen from here: the child of `unshare --fork` once it has exec'd systemd.
+pid1=""
+for _ in $(seq 100); do
+    candidate=$(pgrep -P "$launcher" | head -n 1)
+    [ -n "$candidate" ] && [ "$(readlink "/proc/$candidate/exe" 2>/dev/null)" = /usr/lib/systemd/systemd ] && pid1=$candidate
+    [ -n "$pid1" ] && break
+    sleep 0.1
+done
+if [ -z "$pid1" ]; then
+    echo "FAIL: systemd did not boot"; cat "$work/unshare.log"; rmdir "$cgroup" 2>/dev/null; exit 1
+fi
+inside() { nsenter -t "$pid1" -m -p -n -u -i -C -- "$@"; }
+client() { nsenter -t "$pid1" -n -- "$@"; }   # host tools, the namespace's network
+
+for _ in $(seq 100); do inside systemctl is-system-running >/dev/null 2>&1 && break; inside systemctl is-system-running 2>/dev/null | grep -qE "running|degraded" && break; sleep 0.1; done
+step "systemctl is-system-running"; inside systemctl is-system-running >>"$log" 2>&1
+
+step "systemctl start wellknownd.socket"
+inside systemctl start wellknownd.socket >>"$log" 2>&1 || fail "wellknownd.socket did not start"
+state=$(inside systemctl is-active wellknownd.service)
+echo "wellknownd.service: $state (before any traffic)" >>"$log"
+[ "$state" = inactive ] || fail "the service was $state before any traffic"
+
+check() {  # description, expected, command...
+    local what=$1 expected=$2; shift 2
+    step "$*"
+    local got; got=$(client bash -c "$*" 2>&1 | tr -d '\r')
+    echo "$got" >>"$log"
+    [[ "$got" =~ $expected ]] || fail "$what: got '$got'"
+}
+check "daytime tcp" '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$' "nc -w2 127.0.0.1 6013"
+check "daytime udp v6" '^[A-Z][a-z]{2} [A-Z][a-z]{2} ' "echo | nc -u -w1 ::1 6013"
+check "time tcp" '^4$' "nc -w2 ::1 6037 | wc -c"
+check "time udp" '^4$' "echo | nc -u -w1 127.0.0.1 6037 | wc -c"
+check "echo tcp" '^through systemd$' "echo through systemd | nc -N -w2 127.0.0.1 6007"
+check "echo udp" '^datagram$' "echo datagram | nc -u -w1 ::1 6007"
+check "discard tcp" '^$' "echo gone | nc -N -w2 127.0.0.1 6009"
+check "chargen tcp" '^ !"#\$%&' "nc -w2 127.0.0.1 6019 | head -c 20"
+check "chargen udp" '^[0-9]+$' "echo | nc -u -w1 127.0.0.1 6019 | wc -c"
+
+state=$(inside systemctl is-active wellknownd.service)
+echo "wellknownd.service: $state (after traffic)" >>"$log"
+[ "$state" = active ] || fail "the service was $state after traffic"
+
+sleep 6   # one STATUS= refresh
+step "systemctl status wellknownd.service"
+inside systemctl status --no-pager --lines=0 wellknownd.service >>"$log" 2>&1
+inside systemctl show -p StatusText --value wellknownd.service | grep -qE '^20 listeners; [0-9]+ connections open; [0-9]+ connections, [0-9]+ datagrams served$' \
+    || fail "no STATUS line: $(inside systemctl show -p StatusText --value wellknownd.service)"
+inside systemctl show -p MainPID -p User -p NRestarts wellknownd.service >>"$log"
+
+step "journalctl -u wellknownd.service (priority and message)"
+inside journalctl -u wellknownd.service -o json --no-pager | python3 -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print("PRIORITY=%s %s" % (r.get("PRIORITY"), r.get("MESSAGE")))' >"$work/journal"
+cat "$work/journal" >>"$log"
+grep -qE '^PRIORITY=6 level=info msg=connection service=daytime proto=tcp client=127\.0\.0\.1:[0-9]+ server=127\.0\.0\.1:6013 ' "$work/journal" \
+    || fail "no daytime socket-pair line at priority 6 in the journal"
+grep -qE '^PRIORITY=6 level=info msg=datagram service=echo proto=udp client=\[::1\]:[0-9]+ server=\[::1\]:6007 ' "$work/journal" \
+    || fail "no echo datagram line at priority 6 in the journal"
+grep -q 'ts=' "$work/journal" && fail "journal lines carry their own timestamp"
+
+step "systemctl reload wellknownd.service"
+inside systemctl reload wellknownd.service >>"$log" 2>&1 || fail "reload failed"
+sleep 0.5
+inside journalctl -u wellknownd.service --no-pager -o cat | grep -q 'msg="configuration re-read"' || fail "reload not logged"
+
+step "systemctl stop wellknownd.service wellknownd.socket"
+inside systemctl stop wellknownd.socket wellknownd.service >>"$log" 2>&1 || fail "stop failed"
+state=$(inside systemctl is-active wellknownd.service)
+echo "wellknownd.service: $state (after stop)" >>"$log"
+[ "$state" = inactive ] || fail "the service was $state after stop"
+inside journalctl -u wellknownd.service --no-pager -o cat | grep -q 'msg=stopped' || fail "no stopped line"
+step "journalctl -u wellknownd.service -o short-monotonic (tail)"
+inside journalctl -u wellknownd.service --no-pager -o short-monotonic | tail -8 >>"$log"
+
+inside systemctl poweroff >/dev/null 2>&1 || true
+for _ in $(seq 50); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
+kill -9 "$pid1" "$launcher" 2>/dev/null
+wait "$launcher" 2>/dev/null
+for _ in $(seq 30); do rmdir "$cgroup" 2>/dev/null && break; sleep 0.1; done
+cat "$log"
+rm -rf "$work"
+exit $status
