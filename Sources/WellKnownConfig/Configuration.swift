@@ -32,7 +32,10 @@ public struct ServiceEntry: Sendable, Hashable {
     /// Position in the `services` list, from 0.
     public var index: Int
     public var service: String
-    public var port: Int
+    /// The port of an IP entry; nil for an AF_UNIX entry.
+    public var port: Int?
+    /// The socket path of an AF_UNIX entry (`tcp` is a stream socket, `udp` a datagram socket); nil for IP.
+    public var path: String?
     public var transports: [Transport]
     public var addresses: [BindAddress]
     /// Service-specific settings (daytime `format`, chargen `udp-mode`, …) with where each was written.
@@ -43,7 +46,8 @@ public struct ServiceEntry: Sendable, Hashable {
     public init(
         index: Int,
         service: String,
-        port: Int,
+        port: Int?,
+        path: String? = nil,
         transports: [Transport] = Transport.allCases,
         addresses: [BindAddress] = Configuration.defaultBindAddresses,
         options: [String: OptionValue] = [:],
@@ -52,6 +56,7 @@ public struct ServiceEntry: Sendable, Hashable {
         self.index = index
         self.service = service
         self.port = port
+        self.path = path
         self.transports = transports
         self.addresses = addresses
         self.options = options
@@ -123,26 +128,48 @@ public struct BindAddress: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 }
 
+/// Where a listener listens: an IP address and port, or an AF_UNIX socket path.
+public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    case ip(BindAddress, port: Int)
+    case unix(path: String)
+
+    /// `127.0.0.1:6013`, `[::1]:6013`, `/run/wellknownd/echo.sock`
+    public var description: String {
+        switch self {
+        case .ip(let address, let port): return address.endpoint(port: port)
+        case .unix(let path): return path
+        }
+    }
+
+    /// Whether both could not be bound at once on one transport: overlapping IP addresses on the same port, or
+    /// the same path (a path is taken whatever the socket type).
+    func collides(with other: ListenAddress, sameTransport: Bool) -> Bool {
+        switch (self, other) {
+        case (.ip(let a, let p), .ip(let b, let q)): return sameTransport && p == q && a.overlaps(b)
+        case (.unix(let a), .unix(let b)): return a == b
+        default: return false
+        }
+    }
+}
+
 /// One socket the configuration asks for.
 public struct Listener: Sendable, Hashable, CustomStringConvertible {
     public var service: String
     public var transport: Transport
-    public var address: BindAddress
-    public var port: Int
+    public var address: ListenAddress
     /// The `services` entry it comes from.
     public var entryIndex: Int
 
-    public init(service: String, transport: Transport, address: BindAddress, port: Int, entryIndex: Int) {
+    public init(service: String, transport: Transport, address: ListenAddress, entryIndex: Int) {
         self.service = service
         self.transport = transport
         self.address = address
-        self.port = port
         self.entryIndex = entryIndex
     }
 
-    /// `daytime/tcp 127.0.0.1:6013`
+    /// `daytime/tcp 127.0.0.1:6013`, `echo/tcp /run/wellknownd/echo.sock`
     public var description: String {
-        "\(self.service)/\(self.transport.rawValue) \(self.address.endpoint(port: self.port))"
+        "\(self.service)/\(self.transport.rawValue) \(self.address)"
     }
 }
 
@@ -151,14 +178,16 @@ extension Configuration {
     public var listeners: [Listener] {
         self.services.flatMap { entry in
             entry.transports.flatMap { transport in
-                entry.addresses.map { address in
-                    Listener(
-                        service: entry.service,
-                        transport: transport,
-                        address: address,
-                        port: entry.port,
-                        entryIndex: entry.index
-                    )
+                let addresses: [ListenAddress] =
+                    if let path = entry.path {
+                        [.unix(path: path)]
+                    } else if let port = entry.port {
+                        entry.addresses.map { .ip($0, port: port) }
+                    } else {
+                        []
+                    }
+                return addresses.map {
+                    Listener(service: entry.service, transport: transport, address: $0, entryIndex: entry.index)
                 }
             }
         }

@@ -7,6 +7,9 @@
 //       port: 6013                  1...65535
 //       transport: both             tcp, udp or both (default both)
 //       bind: ["::"]                this entry's addresses; "::" is dual-stack (IPv4 too), every interface
+//     - service: echo
+//       path: /run/wellknownd/echo.sock   an AF_UNIX socket instead of port and bind: tcp = stream (default),
+//       transport: tcp                     udp = datagram; one transport per path
 //       format: rfc3339             any option of that service (daytime: format, zone; chargen: udp-mode)
 //
 // Every problem is reported with its position, all of them at once, and nothing of a bad file is used.
@@ -82,7 +85,9 @@ public struct ConfigurationLoader: Sendable {
 
 private struct DocumentReader {
     static let topLevelKeys = ["services", "bind", "grace-period"]
-    static let entryKeys = ["service", "port", "transport", "bind"]
+    static let entryKeys = ["service", "port", "path", "transport", "bind"]
+    /// sun_path holds 108 bytes with the terminating NUL.
+    static let maximumPathLength = 107
 
     let source: String
     let schema: ConfigurationSchema
@@ -187,10 +192,16 @@ private struct DocumentReader {
         }
 
         var port: Int?
-        if let (_, value) = pairs["port"] {
+        var socketPath: String?
+        switch (pairs["port"], pairs["path"]) {
+        case (.some, .some(let pathPair)):
+            self.fail(at: pathPair.key, "\(path).path", "an entry has a port or a path, not both")
+        case (.some((_, let value)), .none):
             port = self.port(value, "\(path).port")
-        } else {
-            self.fail(at: node, path, "missing key 'port'")
+        case (.none, .some((_, let value))):
+            socketPath = self.socketPath(value, "\(path).path")
+        case (.none, .none):
+            self.fail(at: node, "\(path)", "missing key 'port' (or 'path' for an AF_UNIX socket)")
         }
 
         var transports = Transport.allCases
@@ -198,16 +209,28 @@ private struct DocumentReader {
             switch self.string(value, "\(path).transport") {
             case "tcp": transports = [.tcp]
             case "udp": transports = [.udp]
+            case "both" where pairs["path"] != nil:
+                self.fail(at: value, "\(path).transport", "a path takes one transport: tcp (stream) or udp (datagram)")
+                transports = [.tcp]  // one error is enough: do not also report the path colliding with itself
             case "both": transports = [.tcp, .udp]
             case .some(let other):
                 self.fail(at: value, "\(path).transport", "'\(other)' is not one of tcp, udp, both")
             case .none: break
             }
+        } else if pairs["path"] != nil {
+            transports = [.tcp]
         }
 
         var addresses = defaultAddresses
-        if let (_, value) = pairs["bind"], let given = self.addresses(value, "\(path).bind") {
-            addresses = given
+        if let (key, value) = pairs["bind"] {
+            if pairs["path"] != nil {
+                self.fail(at: key, "\(path).bind", "an AF_UNIX entry (path) has no addresses to bind")
+            } else if let given = self.addresses(value, "\(path).bind") {
+                addresses = given
+            }
+        }
+        if socketPath != nil {
+            addresses = []
         }
 
         var options: [String: OptionValue] = [:]
@@ -240,11 +263,12 @@ private struct DocumentReader {
             }
         }
 
-        guard case .known(let schema) = service, let port else { return nil }
+        guard case .known(let schema) = service, port != nil || socketPath != nil else { return nil }
         return ServiceEntry(
             index: index,
             service: schema.name,
             port: port,
+            path: socketPath,
             transports: transports,
             addresses: addresses,
             options: options,
@@ -263,19 +287,20 @@ private struct DocumentReader {
         var seen: [Listener] = []
         for listener in configuration.listeners {
             if let earlier = seen.first(where: {
-                $0.transport == listener.transport && $0.port == listener.port && $0.address.overlaps(listener.address)
+                $0.address.collides(with: listener.address, sameTransport: $0.transport == listener.transport)
             }) {
                 let node = entryNodes[listener.entryIndex]
-                let portNode = node.mapping?.first { $0.key.string == "port" }?.value ?? node
+                let key = if case .unix = listener.address { "path" } else { "port" }
+                let portNode = node.mapping?.first { $0.key.string == key }?.value ?? node
                 let earlierLine = self.location(of: entryNodes[earlier.entryIndex]).line
                 let what =
                     earlier.entryIndex == listener.entryIndex
                     ? "listed twice in this entry"
                     : "already claimed by services[\(earlier.entryIndex)] (line \(earlierLine))"
                 let message =
-                    "\(listener.transport.rawValue) \(listener.address.endpoint(port: listener.port)) overlaps "
-                    + "\(earlier.transport.rawValue) \(earlier.address.endpoint(port: earlier.port)), \(what)"
-                self.fail(at: portNode, "services[\(listener.entryIndex)].port", message)
+                    "\(listener.transport.rawValue) \(listener.address) overlaps "
+                    + "\(earlier.transport.rawValue) \(earlier.address), \(what)"
+                self.fail(at: portNode, "services[\(listener.entryIndex)].\(key)", message)
             } else {
                 seen.append(listener)
             }
@@ -302,6 +327,23 @@ private struct DocumentReader {
             return nil
         }
         return value
+    }
+
+    private mutating func socketPath(_ node: Node, _ path: String) -> String? {
+        guard let text = self.string(node, path) else { return nil }
+        guard text.hasPrefix("/") else {
+            self.fail(at: node, path, "'\(text)' is not an absolute path")
+            return nil
+        }
+        guard text.utf8.count <= Self.maximumPathLength else {
+            self.fail(
+                at: node,
+                path,
+                "the path is longer than the \(Self.maximumPathLength) bytes an AF_UNIX address holds"
+            )
+            return nil
+        }
+        return text
     }
 
     private mutating func seconds(_ node: Node, _ path: String, range: ClosedRange<Double>) -> Double? {

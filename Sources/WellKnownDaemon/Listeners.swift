@@ -16,7 +16,7 @@ public struct BindError: Error, CustomStringConvertible {
         } else {
             reason = "\(cause)"
         }
-        return "cannot listen on \(listener.transport.rawValue) \(listener.address.endpoint(port: listener.port)) "
+        return "cannot listen on \(listener.transport.rawValue) \(listener.address) "
             + "for \(listener.service): \(reason)"
     }
 }
@@ -36,23 +36,39 @@ struct ListenerFactory {
 
     func bind(_ listener: Listener, instance: ServiceInstance) async throws(BindError) -> any Channel {
         do {
-            let address = try SocketAddress(ipAddress: listener.address.text, port: listener.port)
-            // "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6 address only itself.
-            let v6only: SocketOptionValue? =
-                listener.address.family == .ipv6 ? (listener.address.isWildcard ? 0 : 1) : nil
-            switch listener.transport {
-            case .tcp:
-                var bootstrap = self.streamBootstrap(service: listener.service, instance: instance)
-                if let v6only {
-                    bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
+            switch listener.address {
+            case .unix(let path):
+                // A socket file left by an earlier run is replaced; anything else at the path is an error.
+                switch listener.transport {
+                case .tcp:
+                    return try await self.streamBootstrap(service: listener.service, instance: instance)
+                        .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                case .udp:
+                    return try await self.datagramBootstrap(
+                        service: listener.service,
+                        instance: instance,
+                        packetInfo: false
+                    )
+                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 }
-                return try await bootstrap.bind(to: address).get()
-            case .udp:
-                var bootstrap = self.datagramBootstrap(service: listener.service, instance: instance)
-                if let v6only {
-                    bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
+            case .ip(let bindAddress, let port):
+                let address = try SocketAddress(ipAddress: bindAddress.text, port: port)
+                // "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6 address only itself.
+                let v6only: SocketOptionValue? = bindAddress.family == .ipv6 ? (bindAddress.isWildcard ? 0 : 1) : nil
+                switch listener.transport {
+                case .tcp:
+                    var bootstrap = self.streamBootstrap(service: listener.service, instance: instance)
+                    if let v6only {
+                        bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
+                    }
+                    return try await bootstrap.bind(to: address).get()
+                case .udp:
+                    var bootstrap = self.datagramBootstrap(service: listener.service, instance: instance)
+                    if let v6only {
+                        bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
+                    }
+                    return try await bootstrap.bind(to: address).get()
                 }
-                return try await bootstrap.bind(to: address).get()
             }
         } catch {
             throw BindError(listener: listener, cause: error)
@@ -114,10 +130,15 @@ struct ListenerFactory {
     ) -> DatagramBootstrap {
         let counters = self.counters.counters(service: service, transport: .udp)
         let logger = self.logger
-        return DatagramBootstrap(group: self.group)
+        var bootstrap = DatagramBootstrap(group: self.group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize))
-            .channelOption(.receivePacketInfo, value: packetInfo)
+        if packetInfo {
+            // Only set where it applies: NIO sets the IP option even for `false`, which AF_UNIX refuses.
+            bootstrap = bootstrap.channelOption(.receivePacketInfo, value: true)
+        }
+        return
+            bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations

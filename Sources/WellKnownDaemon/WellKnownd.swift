@@ -47,7 +47,7 @@ public enum WellKnownd {
             let width = prepared.listeners.map(\.service.count).max() ?? 0
             for listener in prepared.listeners {
                 let name = listener.service.padding(toLength: width, withPad: " ", startingAt: 0)
-                out += "\(name)  \(listener.transport.rawValue)  \(listener.address.endpoint(port: listener.port))\n"
+                out += "\(name)  \(listener.transport.rawValue)  \(listener.address)\n"
             }
             FileHandle.standardOutput.write(Data(out.utf8))
             return ExitStatus.success

@@ -198,7 +198,7 @@ import Glibc
             problems == [
                 "\(config):2:27: services[0].port: port 0 is outside 1...65535",
                 "\(config):3:15: services[1].service: unknown service 'ech' (did you mean 'echo'?) (known: echo, discard, chargen, daytime, time)",
-                "\(config):3:5: services[1]: missing key 'port'",
+                "\(config):3:5: services[1]: missing key 'port' (or 'path' for an AF_UNIX socket)",
             ]
         )
         // Still serving, the open connection and new ones alike.

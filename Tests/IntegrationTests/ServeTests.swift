@@ -170,4 +170,99 @@ import Glibc
         #expect(summary["datagrams"] == "7")
         #expect(summary["replies"] == "6", "every datagram but discard's is answered")
     }
+
+    /// AF_UNIX listeners from the configuration: a stream socket logged with the peer's credentials, and a
+    /// datagram socket answering a client bound to its own path.
+    @Test func unixSocketsFromTheConfiguration() throws {
+        let directory = try TemporaryDirectory()
+        let stream = "\(directory.path)/echo.sock"
+        let datagrams = "\(directory.path)/daytime.dgram"
+        let config = try directory.write(
+            "wellknownd.yaml",
+            "services:\n  - {service: echo, path: \"\(stream)\"}\n  - {service: daytime, path: \"\(datagrams)\", transport: udp}\n"
+        )
+        let (started, log) = try DaemonProcess.start(config: config)
+        let daemon = try #require(started, "\(log)")
+        let check = try runToCompletion(["check", "-c", config])
+        #expect(check.stdout.contains("echo     tcp  \(stream)"))
+
+        let echo = try UnixTestSocket(connectingTo: stream, type: Int32(SOCK_STREAM.rawValue))
+        try echo.send(Array("over a path".utf8))
+        #expect(echo.receive(count: 11) == Array("over a path".utf8))
+        echo.close()
+        let record = try #require(daemon.waitForRecord(["msg": "connection", "service": "echo", "server": stream]))
+        #expect(record["client"] == "unix")
+        #expect(record["peer_pid"] == "\(getpid())")
+        #expect(record["peer_uid"] == "\(getuid())")
+
+        let client = try UnixTestSocket(
+            connectingTo: datagrams,
+            type: Int32(SOCK_DGRAM.rawValue),
+            bindingTo: "\(directory.path)/client.dgram"
+        )
+        try client.send([])
+        #expect(client.receive(count: 100).count == 26)
+        #expect(
+            daemon.waitForRecord([
+                "msg": "datagram", "service": "daytime", "server": datagrams,
+                "client": "\(directory.path)/client.dgram",
+            ]) != nil
+        )
+        #expect(daemon.stop() == 0)
+    }
+}
+
+/// A blocking AF_UNIX client socket; datagram clients bind a path of their own so that replies can reach them.
+final class UnixTestSocket {
+    private var fd: Int32
+
+    init(connectingTo path: String, type: Int32, bindingTo localPath: String? = nil) throws {
+        self.fd = socket(AF_UNIX, type, 0)
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let localPath {
+            var local = Self.address(localPath)
+            _ = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(self.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+        }
+        var remote = Self.address(path)
+        let connected = withUnsafePointer(to: &remote) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { throw TestFailure("connect \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    private static func address(_ path: String) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        return address
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        let n = bytes.withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard n == bytes.count else { throw TestFailure("send: \(String(cString: strerror(errno)))") }
+    }
+
+    func receive(count: Int) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = recv(self.fd, &buffer, count, Int32(MSG_WAITALL))
+        return n > 0 ? Array(buffer[0..<n]) : []
+    }
+
+    func close() {
+        if self.fd >= 0 {
+            Glibc.close(self.fd)
+            self.fd = -1
+        }
+    }
+
+    deinit {
+        self.close()
+    }
 }

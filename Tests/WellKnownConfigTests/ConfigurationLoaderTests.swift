@@ -99,8 +99,8 @@ func errors(_ yaml: String) -> [String] {
     @Test func unknownKeyIsNotIgnoredAndGetsASuggestion() {
         #expect(
             errors("services:\n  - service: echo\n    prot: 7\n") == [
-                "test.yaml:2:5: services[0]: missing key 'port'",
-                "test.yaml:3:5: services[0].prot: unknown key 'prot' for service echo (did you mean 'port'?) (known: service, port, transport, bind)",
+                "test.yaml:2:5: services[0]: missing key 'port' (or 'path' for an AF_UNIX socket)",
+                "test.yaml:3:5: services[0].prot: unknown key 'prot' for service echo (did you mean 'port'?) (known: service, port, path, transport, bind)",
             ]
         )
     }
@@ -157,7 +157,7 @@ func errors(_ yaml: String) -> [String] {
                 "services:\n  - {service: daytime, port: 13, format: iso}\n  - {service: echo, port: 7, format: ctime}\n"
             ) == [
                 "test.yaml:2:42: services[0].format: 'iso' is not one of ctime, rfc3339, rfc2822, date",
-                "test.yaml:3:30: services[1].format: unknown key 'format' for service echo (known: service, port, transport, bind)",
+                "test.yaml:3:30: services[1].format: unknown key 'format' for service echo (known: service, port, path, transport, bind)",
             ]
         )
     }
@@ -242,7 +242,41 @@ func errors(_ yaml: String) -> [String] {
                 "test.yaml:3:27: services[0].port: port 0 is outside 1...65535",
                 "test.yaml:4:15: services[1].service: unknown service 'chargn' (did you mean 'chargen'?) (known: echo, discard, chargen, daytime, time)",
                 "test.yaml:5:44: services[2].udp-mode: 'fast' is not one of rfc, bsd",
-                "test.yaml:6:5: services[3]: missing key 'port'",
+                "test.yaml:6:5: services[3]: missing key 'port' (or 'path' for an AF_UNIX socket)",
+            ]
+        )
+    }
+
+    @Test func unixSocketEntries() throws {
+        let configuration = try parse(
+            "services:\n  - {service: echo, path: /run/wk/echo.sock}\n  - {service: daytime, path: /run/wk/day.dgram, transport: udp}\n"
+        )
+        #expect(
+            configuration.listeners.map(\.description) == [
+                "echo/tcp /run/wk/echo.sock", "daytime/udp /run/wk/day.dgram",
+            ]
+        )
+        #expect(configuration.services[0].port == nil)
+        let long = "/" + String(repeating: "x", count: 107)
+        #expect(
+            errors(
+                """
+                services:
+                  - {service: echo, path: relative.sock}
+                  - {service: echo, path: /run/a.sock, port: 7}
+                  - {service: echo, path: /run/b.sock, transport: both}
+                  - {service: echo, path: /run/c.sock, bind: 127.0.0.1}
+                  - {service: time, path: \(long)}
+                  - {service: time, path: /run/d.sock}
+                  - {service: discard, path: /run/d.sock, transport: udp}
+                """
+            ) == [
+                "test.yaml:2:27: services[0].path: 'relative.sock' is not an absolute path",
+                "test.yaml:3:21: services[1].path: an entry has a port or a path, not both",
+                "test.yaml:4:51: services[2].transport: a path takes one transport: tcp (stream) or udp (datagram)",
+                "test.yaml:5:40: services[3].bind: an AF_UNIX entry (path) has no addresses to bind",
+                "test.yaml:6:27: services[4].path: the path is longer than the 107 bytes an AF_UNIX address holds",
+                "test.yaml:8:30: services[6].path: udp /run/d.sock overlaps tcp /run/d.sock, already claimed by services[5] (line 7)",
             ]
         )
     }
