@@ -148,6 +148,33 @@ struct ActivationTests {
         )
     }
 
+    @Test func anInheritedUnixSocketNamedAfterItsServiceIsServedWithPeerCredentials() throws {
+        let directory = try TemporaryDirectory()
+        let path = "\(directory.path)/echo.sock"
+        let port = try freePorts(1, host: "127.0.0.1")[0]
+        let config = try directory.write(
+            "wellknownd.yaml",
+            "services:\n  - {service: echo, port: \(port), transport: tcp, bind: 127.0.0.1}\n"
+        )
+        let activator = try DaemonProcess.launch(
+            socketActivate,
+            ["-l", path, "--fdname=echo", daemonBinary, "run", "--config", config]
+        )
+        defer { _ = activator.stop() }
+        var client: UnixTestSocket?
+        for _ in 0..<100 where client == nil {
+            client = try? UnixTestSocket(connectingTo: path, type: Int32(SOCK_STREAM.rawValue))
+            if client == nil { usleep(20_000) }
+        }
+        let echo = try #require(client)
+        try echo.send(Array("inherited".utf8))
+        #expect(echo.receive(count: 9) == Array("inherited".utf8))
+        echo.close()
+        let record = try #require(activator.waitForRecord(["msg": "connection", "service": "echo", "server": path]))
+        #expect(record["peer_pid"] == "\(getpid())")
+        #expect(activator.waitForRecord(["msg": "started", "listeners": "echo/tcp \(path) (fd 3)"]) != nil)
+    }
+
     @Test func acceptYesSocketsAreRefusedWithAClearError() throws {
         let directory = try TemporaryDirectory()
         let port = try freePorts(1, host: "127.0.0.1")[0]
