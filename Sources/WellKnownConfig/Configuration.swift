@@ -5,11 +5,18 @@ public struct Configuration: Sendable, Hashable {
     public var services: [ServiceEntry]
     /// How long open connections may run on after SIGTERM before they are closed.
     public var gracePeriod: Duration
+    public var udpGuard: UDPGuardConfiguration
 
-    public init(source: String, services: [ServiceEntry], gracePeriod: Duration = Self.defaultGracePeriod) {
+    public init(
+        source: String,
+        services: [ServiceEntry],
+        gracePeriod: Duration = Self.defaultGracePeriod,
+        udpGuard: UDPGuardConfiguration = UDPGuardConfiguration()
+    ) {
         self.source = source
         self.services = services
         self.gracePeriod = gracePeriod
+        self.udpGuard = udpGuard
     }
 
     public static let defaultGracePeriod: Duration = .seconds(5)

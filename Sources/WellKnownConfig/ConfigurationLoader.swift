@@ -1,6 +1,16 @@
 // Reads wellknownd's YAML configuration. Keys:
 //
 //   grace-period: 5                 seconds open TCP connections may run on after SIGTERM (0...3600; default 5)
+//   udp-guard:                      the guard in front of every UDP service (UDPGuardConfiguration), all optional:
+//     deny-source-ports: [7, 19]    refused source ports besides 0 and our own UDP ports (default: 7 9 13 17 19
+//                                   37 53 123 161 1900 11211)
+//     per-source-rate: 20           datagrams answered per second per source (IPv4 address, IPv6 /64)
+//     per-source-burst: 40
+//     total-rate: 2000              ... over all sources together
+//     total-burst: 4000
+//     reply-factor: 1               a reply is at most factor × request bytes, or reply-floor bytes if larger
+//     reply-floor: 64
+//     drop-log-interval: 10         seconds between summaries of dropped datagrams
 //   bind: [127.0.0.1, "::1"]        default addresses for entries without their own (default: loopback only)
 //   services:                       the list of listeners, at least one entry:
 //     - service: daytime            a built-in service: echo, discard, chargen, daytime, time
@@ -84,7 +94,11 @@ public struct ConfigurationLoader: Sendable {
 }
 
 private struct DocumentReader {
-    static let topLevelKeys = ["services", "bind", "grace-period"]
+    static let topLevelKeys = ["services", "bind", "grace-period", "udp-guard"]
+    static let udpGuardKeys = [
+        "deny-source-ports", "per-source-rate", "per-source-burst", "total-rate", "total-burst", "reply-factor",
+        "reply-floor", "drop-log-interval",
+    ]
     static let entryKeys = ["service", "port", "path", "transport", "bind"]
     /// sun_path holds 108 bytes with the terminating NUL.
     static let maximumPathLength = 107
@@ -126,7 +140,7 @@ private struct DocumentReader {
         }
 
         var gracePeriod = Configuration.defaultGracePeriod
-        if let node = nodes["grace-period"], let seconds = self.seconds(node, "grace-period", range: 0...3600) {
+        if let node = nodes["grace-period"], let seconds = self.number(node, "grace-period", range: 0...3600) {
             gracePeriod = .milliseconds(Int64((seconds * 1000).rounded()))
         }
         var defaultAddresses = Configuration.defaultBindAddresses
@@ -151,7 +165,16 @@ private struct DocumentReader {
                 entries.append(entry)
             }
         }
-        let configuration = Configuration(source: self.source, services: entries, gracePeriod: gracePeriod)
+        var udpGuard = UDPGuardConfiguration()
+        if let node = nodes["udp-guard"] {
+            udpGuard = self.udpGuard(node)
+        }
+        let configuration = Configuration(
+            source: self.source,
+            services: entries,
+            gracePeriod: gracePeriod,
+            udpGuard: udpGuard
+        )
         self.checkOverlaps(configuration, entryNodes: Array(list))
         return configuration
     }
@@ -307,7 +330,66 @@ private struct DocumentReader {
         }
     }
 
+    private mutating func udpGuard(_ node: Node) -> UDPGuardConfiguration {
+        var guardSettings = UDPGuardConfiguration()
+        guard let mapping = node.mapping else {
+            self.fail(at: node, "udp-guard", "expected a mapping of settings such as `per-source-rate: 20`")
+            return guardSettings
+        }
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            let path = "udp-guard.\(name)"
+            switch name {
+            case "deny-source-ports":
+                let items = value.sequence.map(Array.init) ?? [value]
+                var ports: [Int] = []
+                for (offset, item) in items.enumerated() {
+                    if let port = self.port(item, value.sequence == nil ? path : "\(path)[\(offset)]") {
+                        ports.append(port)
+                    }
+                }
+                guardSettings.deniedSourcePorts = ports
+            case "per-source-rate":
+                guardSettings.perSourceRate =
+                    self.number(value, path, range: 0.001...1_000_000, unit: "per second")
+                    ?? guardSettings.perSourceRate
+            case "total-rate":
+                guardSettings.totalRate =
+                    self.number(value, path, range: 0.001...100_000_000, unit: "per second") ?? guardSettings.totalRate
+            case "per-source-burst":
+                guardSettings.perSourceBurst =
+                    self.count(value, path, range: 1...1_000_000) ?? guardSettings.perSourceBurst
+            case "total-burst":
+                guardSettings.totalBurst = self.count(value, path, range: 1...100_000_000) ?? guardSettings.totalBurst
+            case "reply-factor":
+                guardSettings.replyFactor =
+                    self.number(value, path, range: 0...1000, unit: "") ?? guardSettings.replyFactor
+            case "reply-floor":
+                guardSettings.replyFloor = self.count(value, path, range: 0...65507) ?? guardSettings.replyFloor
+            case "drop-log-interval":
+                if let seconds = self.number(value, path, range: 0.1...86400) {
+                    guardSettings.dropLogInterval = .milliseconds(Int64((seconds * 1000).rounded()))
+                }
+            default:
+                self.fail(at: key, path, self.unknownKeyMessage(name, known: Self.udpGuardKeys))
+            }
+        }
+        return guardSettings
+    }
+
     // MARK: Scalars
+
+    private mutating func count(_ node: Node, _ path: String, range: ClosedRange<Int>) -> Int? {
+        guard node.scalar != nil, node.tagName == .int, let value = node.int else {
+            self.fail(at: node, path, "expected a whole number, found \(Self.kind(of: node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            self.fail(at: node, path, "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return value
+    }
 
     private mutating func string(_ node: Node, _ path: String) -> String? {
         guard let scalar = node.scalar, node.tagName != .null else {
@@ -346,7 +428,13 @@ private struct DocumentReader {
         return text
     }
 
-    private mutating func seconds(_ node: Node, _ path: String, range: ClosedRange<Double>) -> Double? {
+    /// A number (integer or decimal) in `range`; `unit` names it in messages.
+    private mutating func number(
+        _ node: Node,
+        _ path: String,
+        range: ClosedRange<Double>,
+        unit: String = "seconds"
+    ) -> Double? {
         let value: Double?
         switch node.tagName {
         case .int: value = node.int.map(Double.init)
@@ -354,14 +442,19 @@ private struct DocumentReader {
         default: value = nil
         }
         guard node.scalar != nil, let value, value.isFinite else {
-            self.fail(at: node, path, "expected a number of seconds such as 5 or 2.5, found \(Self.kind(of: node))")
+            let what = unit == "seconds" ? "a number of seconds such as 5 or 2.5" : "a number such as 20 or 2.5"
+            self.fail(at: node, path, "expected \(what), found \(Self.kind(of: node))")
             return nil
         }
         guard range.contains(value) else {
+            func text(_ bound: Double) -> String {
+                bound == bound.rounded() ? String(Int(bound)) : String(bound)
+            }
+            let suffix = unit.isEmpty ? "" : " \(unit)"
             self.fail(
                 at: node,
                 path,
-                "\(node.scalar?.string ?? "") is outside \(Int(range.lowerBound))...\(Int(range.upperBound)) seconds"
+                "\(node.scalar?.string ?? "") is outside \(text(range.lowerBound))...\(text(range.upperBound))\(suffix)"
             )
             return nil
         }

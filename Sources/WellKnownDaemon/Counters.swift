@@ -12,6 +12,8 @@ final class ServiceCounters: Sendable {
     let open = Atomic<Int>(0)
     /// UDP: replies sent.
     let replies = Atomic<Int>(0)
+    /// UDP: datagrams the guard dropped.
+    let dropped = Atomic<Int>(0)
     let bytesIn = Atomic<Int>(0)
     let bytesOut = Atomic<Int>(0)
 
@@ -61,6 +63,7 @@ final class CounterTable: Sendable {
             "connections_open": .stringConvertible(total(.tcp, { $0.open.load(ordering: .relaxed) })),
             "datagrams": .stringConvertible(total(.udp, { $0.accepted.load(ordering: .relaxed) })),
             "replies": .stringConvertible(total(.udp, { $0.replies.load(ordering: .relaxed) })),
+            "datagrams_dropped": .stringConvertible(total(.udp, { $0.dropped.load(ordering: .relaxed) })),
             "bytes_in": .stringConvertible(total(nil, { $0.bytesIn.load(ordering: .relaxed) })),
             "bytes_out": .stringConvertible(total(nil, { $0.bytesOut.load(ordering: .relaxed) })),
             "per_service": "\(perService.joined(separator: " "))",

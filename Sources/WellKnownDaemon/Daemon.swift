@@ -18,6 +18,7 @@ final class Daemon: Service {
     private let reread: @Sendable () throws(ConfigurationErrors) -> PreparedConfiguration
     private let registry = ConnectionRegistry()
     private let counters: CounterTable
+    private let datagramGuard: DatagramGuardState
     private static let statusInterval: Duration = .seconds(5)
 
     init(
@@ -35,6 +36,17 @@ final class Daemon: Service {
         self.notifier = notifier
         self.reread = reread
         self.counters = CounterTable(listeners: prepared.listeners)
+        // Our own UDP ports, configured or inherited: datagrams from them are loops or reflections.
+        var ownPorts = Set(
+            prepared.listeners.compactMap { listener -> Int? in
+                guard listener.transport == .udp, case .ip(_, let port) = listener.address else { return nil }
+                return port
+            }
+        )
+        for adoption in plan.adopted where adoption.socket.kind == .udp {
+            if let port = adoption.socket.port { ownPorts.insert(port) }
+        }
+        self.datagramGuard = DatagramGuardState(settings: prepared.configuration.udpGuard, ownPorts: ownPorts)
     }
 
     func run() async throws {
@@ -57,6 +69,7 @@ final class Daemon: Service {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.handleSignals() }
             tasks.addTask { await self.refreshStatus(listeners: channels.count) }
+            tasks.addTask { await self.summariseDrops() }
             if let interval = self.notifier.watchdogInterval {
                 tasks.addTask { await self.keepWatchdogFed(every: interval) }
             }
@@ -90,7 +103,8 @@ final class Daemon: Service {
             group: self.group,
             registry: self.registry,
             counters: self.counters,
-            logger: self.logger
+            logger: self.logger,
+            datagramGuard: self.datagramGuard
         )
         var channels: [any Channel] = []
         do {
@@ -123,6 +137,24 @@ final class Daemon: Service {
         guard self.notifier.isEnabled else { return }
         while (try? await Task.sleep(for: Self.statusInterval)) != nil {
             self.notifier.status(self.statusLine(listeners: listeners))
+        }
+    }
+
+    /// One line per reason and period for the datagrams the guard dropped, never one per datagram.
+    private func summariseDrops() async {
+        let interval = self.prepared.configuration.udpGuard.dropLogInterval
+        while (try? await Task.sleep(for: interval)) != nil {
+            for drop in self.datagramGuard.takeDropSummary() {
+                self.logger.warning(
+                    "dropped datagrams",
+                    metadata: [
+                        "reason": "\(drop.reason.rawValue)",
+                        "count": .stringConvertible(drop.count),
+                        "first_source": "\(drop.source)",
+                        "period": .stringConvertible(LogSeconds(TimeAmount(interval))),
+                    ]
+                )
+            }
         }
     }
 

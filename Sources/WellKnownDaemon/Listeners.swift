@@ -27,6 +27,7 @@ struct ListenerFactory {
     let registry: ConnectionRegistry
     let counters: CounterTable
     let logger: Logger
+    let datagramGuard: DatagramGuardState
 
     /// Largest UDP payload: 65507 bytes over IPv4, 65527 over IPv6. NIO's default 2048-byte datagram buffer
     /// would silently truncate echo replies, as xinetd does.
@@ -130,6 +131,8 @@ struct ListenerFactory {
     ) -> DatagramBootstrap {
         let counters = self.counters.counters(service: service, transport: .udp)
         let logger = self.logger
+        // AF_UNIX datagrams are local: no reflection to guard against, and no ports to judge.
+        let guardState: DatagramGuardState? = packetInfo ? self.datagramGuard : nil
         var bootstrap = DatagramBootstrap(group: self.group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize))
@@ -142,7 +145,13 @@ struct ListenerFactory {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let guardState {
+                        try pipeline.addHandler(DatagramGuardHandler(state: guardState, counters: counters))
+                    }
                     try pipeline.addHandler(DatagramRecorder(counters: counters, logger: logger))
+                    if let guardState {
+                        try pipeline.addHandler(ReplySizeCap(state: guardState))
+                    }
                     try pipeline.addHandlers(instance.makeDatagramHandlers())
                 }
             }

@@ -83,6 +83,9 @@ public enum WellKnownd {
             return ExitStatus.config
         }
 
+        // A log reader that goes away (a closed pipe on stderr) must cost us the log, not the process: with
+        // SIGPIPE ignored a write fails with EPIPE and the log sink stops writing.
+        signal(SIGPIPE, SIG_IGN)
         let sink = LogSink()
         LoggingSystem.bootstrap { label in
             WellKnownLogHandler(

@@ -210,6 +210,59 @@ import Glibc
         )
         #expect(daemon.stop() == 0)
     }
+
+    /// The UDP guard on the real binary: a denied source port gets silence, a burst beyond the source's rate is cut,
+    /// and the drops come back as summary lines, not one line per datagram.
+    @Test func udpGuardRefusesDeniedSourcesAndCapsBursts() throws {
+        let directory = try TemporaryDirectory()
+        let clientPort = try freePorts(1, host: "127.0.0.1")[0]
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
+            """
+            udp-guard: {deny-source-ports: [\(clientPort)], per-source-rate: 1, per-source-burst: 3, drop-log-interval: 0.3}
+            services:
+              - {service: echo, port: \(p[0]), transport: udp, bind: 127.0.0.1}
+            """
+        }
+        let denied = try TestSocket(
+            host: "127.0.0.1",
+            port: ports[0],
+            type: Int32(SOCK_DGRAM.rawValue),
+            timeout: .milliseconds(300),
+            localPort: clientPort
+        )
+        try denied.sendDatagram([1, 2, 3])
+        #expect(denied.receiveDatagram() == nil)
+
+        let flooder = try TestSocket(
+            host: "127.0.0.1",
+            port: ports[0],
+            type: Int32(SOCK_DGRAM.rawValue),
+            timeout: .milliseconds(300)
+        )
+        let started = ContinuousClock.now
+        for n in 0..<20 {
+            try flooder.sendDatagram([UInt8(n)])
+        }
+        var replies = 0
+        while flooder.receiveDatagram() != nil { replies += 1 }
+        let seconds = Int((ContinuousClock.now - started).components.seconds)
+        // The burst of 3, plus at most one a second since.
+        #expect(replies >= 3)
+        #expect(replies <= 3 + seconds + 1)
+
+        #expect(
+            daemon.waitForRecord([
+                "msg": "dropped datagrams", "reason": "denied-source-port", "count": "1",
+                "first_source": "127.0.0.1:\(clientPort)",
+            ]) != nil
+        )
+        let rate = try #require(daemon.waitForRecord(["msg": "dropped datagrams", "reason": "source-rate"]))
+        #expect(Int(rate["count"] ?? "") ?? 0 >= 20 - replies - 1)
+        let answered = daemon.logLines.filter { parseLogfmt($0)["msg"] == "datagram" }.count
+        #expect(answered == replies, "a line per answered datagram, none per dropped one")
+        #expect(daemon.stop() == 0)
+        #expect(daemon.waitForRecord(["msg": "stopped", "datagrams_dropped": "\(21 - replies)"]) != nil)
+    }
 }
 
 /// A blocking AF_UNIX client socket; datagram clients bind a path of their own so that replies can reach them.

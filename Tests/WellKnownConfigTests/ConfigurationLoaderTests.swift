@@ -108,7 +108,7 @@ func errors(_ yaml: String) -> [String] {
     @Test func unknownTopLevelKey() {
         #expect(
             errors("servics:\n  - {service: echo, port: 7}\n").first
-                == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, grace-period)"
+                == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, grace-period, udp-guard)"
         )
     }
 
@@ -277,6 +277,49 @@ func errors(_ yaml: String) -> [String] {
                 "test.yaml:5:40: services[3].bind: an AF_UNIX entry (path) has no addresses to bind",
                 "test.yaml:6:27: services[4].path: the path is longer than the 107 bytes an AF_UNIX address holds",
                 "test.yaml:8:30: services[6].path: udp /run/d.sock overlaps tcp /run/d.sock, already claimed by services[5] (line 7)",
+            ]
+        )
+    }
+
+    @Test func udpGuardSettings() throws {
+        let defaults = try parse("services: [{service: echo, port: 7}]\n").udpGuard
+        #expect(defaults == UDPGuardConfiguration())
+        #expect(defaults.deniedSourcePorts == [7, 9, 13, 17, 19, 37, 53, 123, 161, 1900, 11211])
+        let custom = try parse(
+            """
+            udp-guard:
+              deny-source-ports: [19, 53]
+              per-source-rate: 2.5
+              per-source-burst: 5
+              total-rate: 100
+              total-burst: 200
+              reply-factor: 2
+              reply-floor: 32
+              drop-log-interval: 1.5
+            services: [{service: echo, port: 7}]
+            """
+        ).udpGuard
+        #expect(
+            custom
+                == UDPGuardConfiguration(
+                    deniedSourcePorts: [19, 53],
+                    perSourceRate: 2.5,
+                    perSourceBurst: 5,
+                    totalRate: 100,
+                    totalBurst: 200,
+                    replyFactor: 2,
+                    replyFloor: 32,
+                    dropLogInterval: .milliseconds(1500)
+                )
+        )
+        #expect(
+            errors(
+                "udp-guard: {per-source-rate: 0, per-source-burst: 1.5, reply-flor: 3, deny-source-ports: [19, 0]}\nservices: [{service: echo, port: 7}]\n"
+            ) == [
+                "test.yaml:1:30: udp-guard.per-source-rate: 0 is outside 0.001...1000000 per second",
+                "test.yaml:1:51: udp-guard.per-source-burst: expected a whole number, found '1.5'",
+                "test.yaml:1:56: udp-guard.reply-flor: unknown key 'reply-flor' (did you mean 'reply-floor'?) (known: deny-source-ports, per-source-rate, per-source-burst, total-rate, total-burst, reply-factor, reply-floor, drop-log-interval)",
+                "test.yaml:1:95: udp-guard.deny-source-ports[1]: port 0 is outside 1...65535",
             ]
         )
     }

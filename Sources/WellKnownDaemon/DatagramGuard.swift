@@ -1,0 +1,246 @@
+// The guard in front of every UDP service. These services are classic reflection and loop vectors (CVE-1999-0103,
+// US-CERT TA14-017A: chargen amplifies 358×), so before any service sees a datagram:
+// - sources that cannot be genuine clients are refused: port 0, the denied ports, the daemon's own UDP ports (an
+//   echo or chargen elsewhere, or a loop), and unspecified, multicast and broadcast addresses (IPv4, IPv6, and
+//   IPv4 mapped into IPv6);
+// - each source (an IPv4 address; an IPv6 /64, since one host holds a whole /64) and all sources together get
+//   token buckets, so a spoofed flood cannot make the daemon an amplifier;
+// and after it, no reply may be larger than a factor of its request (with a floor for empty daytime requests).
+// Drops are counted by reason and summarised periodically, never logged one line per packet.
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Synchronization
+import WellKnownConfig
+
+/// Why a datagram was dropped.
+enum DatagramDropReason: String, CaseIterable, Sendable {
+    case sourcePortZero = "source-port-0"
+    case deniedSourcePort = "denied-source-port"
+    case ownPort = "own-port"
+    case martianSource = "martian-source"
+    case sourceRate = "source-rate"
+    case totalRate = "total-rate"
+}
+
+/// A token bucket: `rate` tokens a second up to `burst`; a datagram costs one.
+struct TokenBucket: Sendable {
+    let rate: Double
+    let burst: Double
+    private(set) var tokens: Double
+    private var last: NIODeadline
+
+    init(rate: Double, burst: Int, now: NIODeadline) {
+        self.rate = rate
+        self.burst = Double(burst)
+        self.tokens = Double(burst)
+        self.last = now
+    }
+
+    mutating func take(now: NIODeadline) -> Bool {
+        let elapsed = Double(max(0, (now - self.last).nanoseconds)) / 1e9
+        self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
+        self.last = now
+        guard self.tokens >= 1 else { return false }
+        self.tokens -= 1
+        return true
+    }
+
+    /// Whether the bucket is full again, i.e. the source has been quiet long enough to be forgotten.
+    func isFull(now: NIODeadline) -> Bool {
+        self.tokens + Double(max(0, (now - self.last).nanoseconds)) / 1e9 * self.rate >= self.burst
+    }
+}
+
+/// The shared state of the guard: rate limits across every UDP socket and event loop, and the drop counts.
+final class DatagramGuardState: Sendable {
+    let settings: UDPGuardConfiguration
+    /// 0 is never a client's port; our own UDP ports are refused so that no two such services can loop.
+    let refusedPorts: Set<Int>
+    private let ownPorts: Set<Int>
+    private let now: @Sendable () -> NIODeadline
+    private let buckets: NIOLockedValueBox<(total: TokenBucket, sources: [SourceKey: TokenBucket])>
+    /// The most sources tracked at once; beyond it, idle ones are forgotten, and a flood of new ones shares one
+    /// bucket, so memory stays bounded whatever the sources.
+    let maximumSources: Int
+    private let drops = NIOLockedValueBox<[DatagramDropReason: (count: Int, firstSource: String)]>([:])
+    let totalDrops = Atomic<Int>(0)
+
+    init(
+        settings: UDPGuardConfiguration,
+        ownPorts: Set<Int>,
+        maximumSources: Int = 65536,
+        now: @escaping @Sendable () -> NIODeadline = { .now() }
+    ) {
+        self.settings = settings
+        self.ownPorts = ownPorts
+        self.refusedPorts = Set(settings.deniedSourcePorts)
+        self.maximumSources = maximumSources
+        self.now = now
+        self.buckets = NIOLockedValueBox(
+            (TokenBucket(rate: settings.totalRate, burst: settings.totalBurst, now: now()), [:])
+        )
+    }
+
+    /// nil to serve the datagram, or why not.
+    func admit(from source: SocketAddress) -> DatagramDropReason? {
+        guard let port = source.port, port != 0 else { return .sourcePortZero }
+        if self.ownPorts.contains(port) { return .ownPort }
+        if self.refusedPorts.contains(port) { return .deniedSourcePort }
+        guard let key = SourceKey(source) else { return .martianSource }
+        let now = self.now()
+        return self.buckets.withLockedValue { buckets in
+            var bucket =
+                buckets.sources[key]
+                ?? TokenBucket(
+                    rate: self.settings.perSourceRate,
+                    burst: self.settings.perSourceBurst,
+                    now: now
+                )
+            guard bucket.take(now: now) else {
+                buckets.sources[key] = bucket
+                return .sourceRate
+            }
+            guard buckets.total.take(now: now) else {
+                buckets.sources[key] = bucket
+                return .totalRate
+            }
+            if buckets.sources[key] == nil, buckets.sources.count >= self.maximumSources {
+                buckets.sources = buckets.sources.filter { !$0.value.isFull(now: now) }
+                if buckets.sources.count >= self.maximumSources {
+                    buckets.sources[.overflow] = buckets.sources[.overflow] ?? bucket
+                    return nil
+                }
+            }
+            buckets.sources[key] = bucket
+            return nil
+        }
+    }
+
+    var trackedSources: Int { self.buckets.withLockedValue { $0.sources.count } }
+
+    func recordDrop(_ reason: DatagramDropReason, source: SocketAddress) {
+        self.totalDrops.add(1, ordering: .relaxed)
+        self.drops.withLockedValue { drops in
+            let count = (drops[reason]?.count ?? 0) + 1
+            // The description is made only for the first drop of a reason per summary period.
+            let first = count == 1 ? source.logDescription : (drops[reason]?.firstSource ?? "")
+            drops[reason] = (count, first)
+        }
+    }
+
+    /// The drops since the last call, by reason, with a sample source: for the periodic summary.
+    func takeDropSummary() -> [(reason: DatagramDropReason, count: Int, source: String)] {
+        let taken = self.drops.withLockedValue { drops in
+            defer { drops = [:] }
+            return drops
+        }
+        return DatagramDropReason.allCases.compactMap { reason in
+            taken[reason].map { (reason, $0.count, $0.firstSource) }
+        }
+    }
+
+    /// The largest reply allowed to a request of `requestSize` bytes.
+    func replyLimit(requestSize: Int) -> Int {
+        max(self.settings.replyFloor, Int(Double(requestSize) * self.settings.replyFactor))
+    }
+}
+
+/// Who a datagram is from, for rate limiting: an IPv4 address, or the /64 of an IPv6 one. nil for sources that
+/// cannot be genuine (unspecified, multicast, broadcast or reserved).
+struct SourceKey: Hashable, Sendable {
+    private let high: UInt64
+    private let low: UInt64
+
+    static let overflow = SourceKey(high: .max, low: .max)
+
+    private init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    init?(_ address: SocketAddress) {
+        switch address {
+        case .v4(let v4):
+            guard let key = Self.ipv4(UInt32(bigEndian: v4.address.sin_addr.s_addr)) else { return nil }
+            self = key
+        case .v6(let v6):
+            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+                let v4 = bytes[12...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                guard let key = Self.ipv4(v4) else { return nil }
+                self = key
+                return
+            }
+            // :: (unspecified) and ff00::/8 (multicast) are never a client.
+            guard !bytes.allSatisfy({ $0 == 0 }), bytes[0] != 0xFF else { return nil }
+            let prefix = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            self.init(high: prefix, low: 1)
+        case .unixDomainSocket:
+            self.init(high: 0, low: 2)
+        }
+    }
+
+    /// 0.0.0.0/8 (this network), 224.0.0.0/4 (multicast) and 240.0.0.0/4 (reserved, with 255.255.255.255) are
+    /// refused; loopback and private ranges are ordinary clients.
+    private static func ipv4(_ address: UInt32) -> SourceKey? {
+        let first = address >> 24
+        guard first != 0, first < 224 else { return nil }
+        return SourceKey(high: 0, low: UInt64(address))
+    }
+}
+
+/// First in every UDP pipeline: drops what the guard refuses before anything else sees it.
+final class DatagramGuardHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias InboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let state: DatagramGuardState
+    private let counters: ServiceCounters
+
+    init(state: DatagramGuardState, counters: ServiceCounters) {
+        self.state = state
+        self.counters = counters
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let source = self.unwrapInboundIn(data).remoteAddress
+        if let reason = self.state.admit(from: source) {
+            self.state.recordDrop(reason, source: source)
+            self.counters.dropped.add(1, ordering: .relaxed)
+            return
+        }
+        context.fireChannelRead(data)
+    }
+}
+
+/// Between the recorder and the service: a reply longer than the guard allows for its request is cut to that size
+/// (only chargen's random-length replies ever are, with the defaults).
+final class ReplySizeCap: ChannelDuplexHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias InboundOut = AddressedEnvelope<ByteBuffer>
+    typealias OutboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let state: DatagramGuardState
+    private var limit = Int.max
+
+    init(state: DatagramGuardState) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.limit = self.state.replyLimit(requestSize: self.unwrapInboundIn(data).data.readableBytes)
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var envelope = self.unwrapOutboundIn(data)
+        guard envelope.data.readableBytes > self.limit else {
+            context.write(data, promise: promise)
+            return
+        }
+        envelope.data.moveWriterIndex(to: envelope.data.readerIndex + self.limit)
+        context.write(self.wrapOutboundOut(envelope), promise: promise)
+    }
+}

@@ -1,0 +1,156 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOEmbedded
+import Testing
+import WellKnownConfig
+import WellKnownServices
+
+@testable import WellKnownDaemon
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let value = NIOLockedValueBox(NIODeadline.uptimeNanoseconds(1_000_000_000))
+    var now: NIODeadline { self.value.withLockedValue { $0 } }
+    func advance(_ amount: TimeAmount) { self.value.withLockedValue { $0 = $0 + amount } }
+}
+
+func address(_ ip: String, _ port: Int) throws -> SocketAddress {
+    try SocketAddress(ipAddress: ip, port: port)
+}
+
+@Suite struct DatagramGuardTests {
+    func state(
+        _ settings: UDPGuardConfiguration = UDPGuardConfiguration(),
+        ownPorts: Set<Int> = [6007],
+        maximumSources: Int = 65536,
+        clock: ManualClock = ManualClock()
+    ) -> DatagramGuardState {
+        DatagramGuardState(settings: settings, ownPorts: ownPorts, maximumSources: maximumSources) { clock.now }
+    }
+
+    @Test(
+        arguments: [
+            ("127.0.0.1", 0, DatagramDropReason.sourcePortZero),
+            ("127.0.0.1", 19, .deniedSourcePort),
+            ("::1", 7, .deniedSourcePort),
+            ("198.51.100.9", 11211, .deniedSourcePort),
+            ("127.0.0.1", 6007, .ownPort),  // our own UDP port: another echo, or a loop
+            ("0.0.0.0", 40000, .martianSource),
+            ("224.0.0.1", 40000, .martianSource),
+            ("239.255.255.250", 40000, .martianSource),
+            ("255.255.255.255", 40000, .martianSource),
+            ("::", 40000, .martianSource),
+            ("ff02::1", 40000, .martianSource),
+            ("::ffff:224.0.0.9", 40000, .martianSource),  // v4-mapped judged as IPv4
+            ("::ffff:255.255.255.255", 40000, .martianSource),
+        ] as [(String, Int, DatagramDropReason)]
+    )
+    func sourcesThatCannotBeGenuineAreRefused(ip: String, port: Int, reason: DatagramDropReason) throws {
+        #expect(self.state().admit(from: try address(ip, port)) == reason)
+    }
+
+    @Test(arguments: ["127.0.0.1", "10.1.2.3", "198.51.100.9", "::1", "2001:db8::7", "::ffff:127.0.0.1"])
+    func ordinaryClientsAreServed(ip: String) throws {
+        #expect(self.state().admit(from: try address(ip, 40000)) == nil)
+    }
+
+    @Test func aBurstBeyondTheSourceRateIsCappedAndRefillsWithTime() throws {
+        let clock = ManualClock()
+        let guardState = self.state(UDPGuardConfiguration(perSourceRate: 2, perSourceBurst: 5), clock: clock)
+        let source = try address("198.51.100.9", 40000)
+        let answered = (0..<50).filter { _ in guardState.admit(from: source) == nil }.count
+        #expect(answered == 5)
+        #expect(guardState.admit(from: source) == .sourceRate)
+        // Another port on the same host shares the bucket; another host has its own.
+        #expect(guardState.admit(from: try address("198.51.100.9", 40001)) == .sourceRate)
+        #expect(guardState.admit(from: try address("198.51.100.10", 40000)) == nil)
+        clock.advance(.seconds(1))
+        #expect((0..<10).filter { _ in guardState.admit(from: source) == nil }.count == 2)
+    }
+
+    @Test func anIPv6SourceIsItsSlash64() throws {
+        let guardState = self.state(UDPGuardConfiguration(perSourceRate: 1, perSourceBurst: 2))
+        #expect(guardState.admit(from: try address("2001:db8:1:2::1", 1000)) == nil)
+        #expect(guardState.admit(from: try address("2001:db8:1:2:ffff::9", 1000)) == nil)
+        #expect(guardState.admit(from: try address("2001:db8:1:2:abcd::1", 1000)) == .sourceRate, "same /64")
+        #expect(guardState.admit(from: try address("2001:db8:1:3::1", 1000)) == nil, "another /64")
+    }
+
+    @Test func theTotalBudgetCapsASpoofedFloodFromManySources() throws {
+        let guardState = self.state(UDPGuardConfiguration(totalRate: 10, totalBurst: 100))
+        var answered = 0
+        for n in 0..<1000 {
+            let source = try address("198.51.\(n / 250).\(n % 250 + 1)", 40000)
+            if guardState.admit(from: source) == nil { answered += 1 }
+        }
+        #expect(answered == 100)
+    }
+
+    @Test func theSourceTableStaysBounded() throws {
+        let clock = ManualClock()
+        let guardState = self.state(maximumSources: 100, clock: clock)
+        for n in 0..<1000 {
+            _ = guardState.admit(from: try address("10.0.\(n / 250).\(n % 250 + 1)", 40000))
+        }
+        #expect(guardState.trackedSources <= 101, "100 sources and the shared overflow bucket")
+        // Once they have been quiet long enough, their buckets are full and they can be forgotten.
+        clock.advance(.seconds(10))
+        _ = guardState.admit(from: try address("10.9.9.9", 40000))
+        #expect(guardState.trackedSources <= 2)
+    }
+
+    @Test(arguments: [(0, 64), (1, 64), (64, 64), (100, 100), (1000, 1000)] as [(Int, Int)])
+    func repliesAreCappedAtTheRequestSizeOrTheFloor(request: Int, limit: Int) {
+        #expect(self.state().replyLimit(requestSize: request) == limit)
+    }
+
+    @Test func dropsAreSummarisedByReasonAndReset() throws {
+        let guardState = self.state()
+        for _ in 0..<3 { guardState.recordDrop(.deniedSourcePort, source: try address("127.0.0.1", 19)) }
+        guardState.recordDrop(.martianSource, source: try address("224.0.0.1", 5))
+        let summary = guardState.takeDropSummary()
+        #expect(summary.map(\.reason) == [.deniedSourcePort, .martianSource])
+        #expect(summary.map(\.count) == [3, 1])
+        #expect(summary.first?.source == "127.0.0.1:19")
+        #expect(guardState.takeDropSummary().isEmpty)
+        #expect(guardState.totalDrops.load(ordering: .relaxed) == 4)
+    }
+
+    @Test func inThePipelineDroppedDatagramsReachNeitherTheLogNorTheServiceAndRepliesAreCapped() throws {
+        let logs = CapturedLogs()
+        let guardState = self.state()
+        let counters = ServiceCounters(service: "chargen", transport: .udp)
+        let channel = EmbeddedChannel()
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(DatagramGuardHandler(state: guardState, counters: counters))
+        try pipeline.addHandler(DatagramRecorder(counters: counters, logger: logs.logger()))
+        try pipeline.addHandler(ReplySizeCap(state: guardState))
+        let environment = ServiceEnvironment(
+            clock: .fixed(.init(secondsSinceEpoch: 0)),
+            random: RandomSource { $0.upperBound }
+        ) { _ in nil }
+        try pipeline.addHandlers(
+            try ServiceDescriptor.chargen.makeInstance(options: .init(), environment: environment)
+                .makeDatagramHandlers()
+        )
+        try channel.connect(to: try address("127.0.0.1", 40000)).wait()
+
+        try channel.writeInbound(
+            AddressedEnvelope(remoteAddress: try address("127.0.0.1", 19), data: ByteBuffer(bytes: [1]))
+        )
+        #expect(try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self) == nil)
+        #expect(logs.all.isEmpty, "no line per dropped datagram")
+        #expect(counters.dropped.load(ordering: .relaxed) == 1)
+
+        // chargen draws 512 bytes here; a 1-byte request may get 64.
+        try channel.writeInbound(
+            AddressedEnvelope(remoteAddress: try address("127.0.0.1", 40000), data: ByteBuffer(bytes: [1]))
+        )
+        let reply = try #require(try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self))
+        #expect(reply.data.readableBytes == 64)
+        #expect(Array(reply.data.readableBytesView) == Array(ChargenPattern.cycle.prefix(64)))
+        #expect(logs.all.last?.metadata["bytes_out"] == "64", "the log tells the size actually sent")
+        _ = try? channel.finish()
+    }
+}
