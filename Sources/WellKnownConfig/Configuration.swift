@@ -6,17 +6,20 @@ public struct Configuration: Sendable, Hashable {
     /// How long open connections may run on after SIGTERM before they are closed.
     public var gracePeriod: Duration
     public var udpGuard: UDPGuardConfiguration
+    public var limits: ConnectionLimits
 
     public init(
         source: String,
         services: [ServiceEntry],
         gracePeriod: Duration = Self.defaultGracePeriod,
-        udpGuard: UDPGuardConfiguration = UDPGuardConfiguration()
+        udpGuard: UDPGuardConfiguration = UDPGuardConfiguration(),
+        limits: ConnectionLimits = ConnectionLimits()
     ) {
         self.source = source
         self.services = services
         self.gracePeriod = gracePeriod
         self.udpGuard = udpGuard
+        self.limits = limits
     }
 
     public static let defaultGracePeriod: Duration = .seconds(5)
@@ -45,6 +48,10 @@ public struct ServiceEntry: Sendable, Hashable {
     public var path: String?
     public var transports: [Transport]
     public var addresses: [BindAddress]
+    /// Bounds on each TCP connection of this entry.
+    public var bounds: StreamBounds
+    /// Open TCP connections of this entry at most; nil for no limit of its own.
+    public var maximumConnections: Int?
     /// Service-specific settings (daytime `format`, chargen `udp-mode`, …) with where each was written.
     public var options: [String: OptionValue]
     /// Where the entry starts.
@@ -57,6 +64,8 @@ public struct ServiceEntry: Sendable, Hashable {
         path: String? = nil,
         transports: [Transport] = Transport.allCases,
         addresses: [BindAddress] = Configuration.defaultBindAddresses,
+        bounds: StreamBounds = StreamBounds(),
+        maximumConnections: Int? = nil,
         options: [String: OptionValue] = [:],
         location: SourceLocation
     ) {
@@ -66,6 +75,8 @@ public struct ServiceEntry: Sendable, Hashable {
         self.path = path
         self.transports = transports
         self.addresses = addresses
+        self.bounds = bounds
+        self.maximumConnections = maximumConnections
         self.options = options
         self.location = location
     }

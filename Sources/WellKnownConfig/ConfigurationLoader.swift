@@ -1,6 +1,12 @@
 // Reads wellknownd's YAML configuration. Keys:
 //
 //   grace-period: 5                 seconds open TCP connections may run on after SIGTERM (0...3600; default 5)
+//   limits:                         TCP connection limits (ConnectionLimits), all optional:
+//     connections: 4096             open connections over all services
+//     per-source-connections: 64    open connections per source (IPv4 address, IPv6 /64)
+//     per-source-accept-rate: 50    new connections per second per source, in a token bucket ...
+//     per-source-accept-burst: 100  ... with this burst
+//     refusal-log-interval: 10      seconds between summaries of refused connections
 //   udp-guard:                      the guard in front of every UDP service (UDPGuardConfiguration), all optional:
 //     deny-source-ports: [7, 19]    refused source ports besides 0 and our own UDP ports (default: 7 9 13 17 19
 //                                   37 53 123 161 1900 11211)
@@ -20,6 +26,11 @@
 //     - service: echo
 //       path: /run/wellknownd/echo.sock   an AF_UNIX socket instead of port and bind: tcp = stream (default),
 //       transport: tcp                     udp = datagram; one transport per path
+//       idle-timeout: 300           TCP bounds per connection, 0 for none: seconds without a byte either way,
+//       max-lifetime: 3600          seconds in all,
+//       max-bytes-out: 1073741824   bytes sent,
+//       max-bytes-in: 1073741824    bytes received;
+//       max-connections: 256        open TCP connections of this entry (default: only the global limits)
 //       format: rfc3339             any option of that service (daytime: format, zone; chargen: udp-mode)
 //
 // Every problem is reported with its position, all of them at once, and nothing of a bad file is used.
@@ -94,12 +105,17 @@ public struct ConfigurationLoader: Sendable {
 }
 
 private struct DocumentReader {
-    static let topLevelKeys = ["services", "bind", "grace-period", "udp-guard"]
+    static let topLevelKeys = ["services", "bind", "grace-period", "limits", "udp-guard"]
+    static let limitKeys = [
+        "connections", "per-source-connections", "per-source-accept-rate", "per-source-accept-burst",
+        "refusal-log-interval",
+    ]
+    static let boundKeys = ["idle-timeout", "max-lifetime", "max-bytes-out", "max-bytes-in", "max-connections"]
     static let udpGuardKeys = [
         "deny-source-ports", "per-source-rate", "per-source-burst", "total-rate", "total-burst", "reply-factor",
         "reply-floor", "drop-log-interval",
     ]
-    static let entryKeys = ["service", "port", "path", "transport", "bind"]
+    static let entryKeys = ["service", "port", "path", "transport", "bind"] + boundKeys
     /// sun_path holds 108 bytes with the terminating NUL.
     static let maximumPathLength = 107
 
@@ -169,11 +185,16 @@ private struct DocumentReader {
         if let node = nodes["udp-guard"] {
             udpGuard = self.udpGuard(node)
         }
+        var limits = ConnectionLimits()
+        if let node = nodes["limits"] {
+            limits = self.limits(node)
+        }
         let configuration = Configuration(
             source: self.source,
             services: entries,
             gracePeriod: gracePeriod,
-            udpGuard: udpGuard
+            udpGuard: udpGuard,
+            limits: limits
         )
         self.checkOverlaps(configuration, entryNodes: Array(list))
         return configuration
@@ -256,6 +277,24 @@ private struct DocumentReader {
             addresses = []
         }
 
+        var bounds = StreamBounds()
+        var maximumConnections: Int?
+        func duration(_ key: String, _ current: Duration?) -> Duration? {
+            guard let (_, value) = pairs[key] else { return current }
+            guard let seconds = self.number(value, "\(path).\(key)", range: 0...31_536_000) else { return current }
+            return seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded()))
+        }
+        func bytes(_ key: String, _ current: Int?) -> Int? {
+            guard let (_, value) = pairs[key] else { return current }
+            guard let count = self.count(value, "\(path).\(key)", range: 0...Int(Int64.max)) else { return current }
+            return count == 0 ? nil : count
+        }
+        bounds.idleTimeout = duration("idle-timeout", bounds.idleTimeout)
+        bounds.maximumLifetime = duration("max-lifetime", bounds.maximumLifetime)
+        bounds.maximumBytesOut = bytes("max-bytes-out", bounds.maximumBytesOut)
+        bounds.maximumBytesIn = bytes("max-bytes-in", bounds.maximumBytesIn)
+        maximumConnections = bytes("max-connections", nil)
+
         var options: [String: OptionValue] = [:]
         for (key, value) in mapping {
             let name = key.string ?? ""
@@ -294,6 +333,8 @@ private struct DocumentReader {
             path: socketPath,
             transports: transports,
             addresses: addresses,
+            bounds: bounds,
+            maximumConnections: maximumConnections,
             options: options,
             location: self.location(of: node)
         )
@@ -328,6 +369,39 @@ private struct DocumentReader {
                 seen.append(listener)
             }
         }
+    }
+
+    private mutating func limits(_ node: Node) -> ConnectionLimits {
+        var limits = ConnectionLimits()
+        guard let mapping = node.mapping else {
+            self.fail(at: node, "limits", "expected a mapping of settings such as `per-source-connections: 16`")
+            return limits
+        }
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            let path = "limits.\(name)"
+            switch name {
+            case "connections":
+                limits.connections = self.count(value, path, range: 1...10_000_000) ?? limits.connections
+            case "per-source-connections":
+                limits.perSourceConnections =
+                    self.count(value, path, range: 1...10_000_000) ?? limits.perSourceConnections
+            case "per-source-accept-rate":
+                limits.perSourceAcceptRate =
+                    self.number(value, path, range: 0.001...10_000_000, unit: "per second")
+                    ?? limits.perSourceAcceptRate
+            case "per-source-accept-burst":
+                limits.perSourceAcceptBurst =
+                    self.count(value, path, range: 1...10_000_000) ?? limits.perSourceAcceptBurst
+            case "refusal-log-interval":
+                if let seconds = self.number(value, path, range: 0.1...86400) {
+                    limits.refusalLogInterval = .milliseconds(Int64((seconds * 1000).rounded()))
+                }
+            default:
+                self.fail(at: key, path, self.unknownKeyMessage(name, known: Self.limitKeys))
+            }
+        }
+        return limits
     }
 
     private mutating func udpGuard(_ node: Node) -> UDPGuardConfiguration {

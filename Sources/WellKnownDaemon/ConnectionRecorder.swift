@@ -20,6 +20,12 @@ enum ConnectionEnd: String {
     case reset
     /// The daemon closed it because it is shutting down and the grace period ran out.
     case shutdown
+    /// No byte either way for the idle timeout.
+    case timeout
+    /// Open for the maximum lifetime.
+    case lifetime
+    /// The maximum bytes in or out were reached.
+    case limit
     /// Any other error on the connection.
     case error
 }
@@ -37,7 +43,11 @@ final class ConnectionRecorder: ChannelDuplexHandler {
 
     private let counters: ServiceCounters
     private let logger: Logger
+    private let bounds: StreamBounds
     private var started = NIODeadline.now()
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
+    private var lifetimeEnd: Scheduled<Void>?
     private var client = "?"
     private var server = "?"
     private var bytesIn = 0
@@ -49,13 +59,23 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     /// AF_UNIX peers: who is on the other end, as the kernel tells it (SO_PEERCRED).
     private var peerCredentials: PeerCredentials?
 
-    init(counters: ServiceCounters, logger: Logger) {
+    init(counters: ServiceCounters, logger: Logger, bounds: StreamBounds = StreamBounds()) {
         self.counters = counters
         self.logger = logger
+        self.bounds = bounds
     }
 
     func channelActive(context: ChannelHandlerContext) {
         self.started = .now()
+        self.lastActivity = self.started
+        if let lifetime = self.bounds.maximumLifetime {
+            self.lifetimeEnd = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(lifetime)) {
+                self.finish(context: context, because: .lifetime)
+            }
+        }
+        if let idle = self.bounds.idleTimeout {
+            self.scheduleIdleCheck(context: context, after: TimeAmount(idle))
+        }
         self.client = context.channel.remoteAddress?.logDescription ?? "?"
         self.server = context.channel.localAddress?.logDescription ?? "?"
         if case .unixDomainSocket = context.channel.localAddress {
@@ -81,15 +101,58 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let count = self.unwrapInboundIn(data).readableBytes
         self.bytesIn += count
+        self.lastActivity = .now()
         self.counters.bytesIn.add(count, ordering: .relaxed)
+        if let maximum = self.bounds.maximumBytesIn, self.bytesIn > maximum {
+            self.finish(context: context, because: .limit)
+            return
+        }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let count = self.unwrapOutboundIn(data).readableBytes
-        self.bytesOut += count
-        self.counters.bytesOut.add(count, ordering: .relaxed)
+        var buffer = self.unwrapOutboundIn(data)
+        if let maximum = self.bounds.maximumBytesOut, self.bytesOut + buffer.readableBytes >= maximum {
+            // Send what the bound still allows, then end the connection once it is flushed.
+            guard self.end == nil else {
+                promise?.fail(ChannelError.ioOnClosedChannel)
+                return
+            }
+            buffer = buffer.getSlice(at: buffer.readerIndex, length: maximum - self.bytesOut) ?? ByteBuffer()
+            self.count(sent: buffer.readableBytes)
+            self.end = .limit
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: promise)
+            context.close(promise: nil)
+            return
+        }
+        self.count(sent: buffer.readableBytes)
         context.write(data, promise: promise)
+    }
+
+    private func count(sent: Int) {
+        self.bytesOut += sent
+        self.lastActivity = .now()
+        self.counters.bytesOut.add(sent, ordering: .relaxed)
+    }
+
+    /// Ends the connection for a bound, if nothing else has ended it already.
+    private func finish(context: ChannelHandlerContext, because reason: ConnectionEnd) {
+        guard self.end == nil else { return }
+        self.end = reason
+        context.close(promise: nil)
+    }
+
+    /// Checks idleness when the timeout could first have run out, instead of rescheduling on every byte.
+    private func scheduleIdleCheck(context: ChannelHandlerContext, after delay: TimeAmount) {
+        self.idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
+            guard let idle = self.bounds.idleTimeout.map(TimeAmount.init) else { return }
+            let quiet = NIODeadline.now() - self.lastActivity
+            if quiet >= idle {
+                self.finish(context: context, because: .timeout)
+            } else {
+                self.scheduleIdleCheck(context: context, after: idle - quiet)
+            }
+        }
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -130,6 +193,8 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.idleCheck?.cancel()
+        self.lifetimeEnd?.cancel()
         self.counters.open.add(-1, ordering: .relaxed)
         let end = self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset)
         var metadata: Logger.Metadata = [

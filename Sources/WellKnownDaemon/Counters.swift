@@ -14,6 +14,8 @@ final class ServiceCounters: Sendable {
     let replies = Atomic<Int>(0)
     /// UDP: datagrams the guard dropped.
     let dropped = Atomic<Int>(0)
+    /// TCP: connections refused by the limits.
+    let refused = Atomic<Int>(0)
     let bytesIn = Atomic<Int>(0)
     let bytesOut = Atomic<Int>(0)
 
@@ -64,6 +66,7 @@ final class CounterTable: Sendable {
             "datagrams": .stringConvertible(total(.udp, { $0.accepted.load(ordering: .relaxed) })),
             "replies": .stringConvertible(total(.udp, { $0.replies.load(ordering: .relaxed) })),
             "datagrams_dropped": .stringConvertible(total(.udp, { $0.dropped.load(ordering: .relaxed) })),
+            "connections_refused": .stringConvertible(total(.tcp, { $0.refused.load(ordering: .relaxed) })),
             "bytes_in": .stringConvertible(total(nil, { $0.bytesIn.load(ordering: .relaxed) })),
             "bytes_out": .stringConvertible(total(nil, { $0.bytesOut.load(ordering: .relaxed) })),
             "per_service": "\(perService.joined(separator: " "))",

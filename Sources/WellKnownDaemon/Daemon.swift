@@ -19,6 +19,7 @@ final class Daemon: Service {
     private let registry = ConnectionRegistry()
     private let counters: CounterTable
     private let datagramGuard: DatagramGuardState
+    private let connectionGate: ConnectionGate
     private static let statusInterval: Duration = .seconds(5)
 
     init(
@@ -47,6 +48,14 @@ final class Daemon: Service {
             if let port = adoption.socket.port { ownPorts.insert(port) }
         }
         self.datagramGuard = DatagramGuardState(settings: prepared.configuration.udpGuard, ownPorts: ownPorts)
+        self.connectionGate = ConnectionGate(
+            limits: prepared.configuration.limits,
+            entryLimits: Dictionary(
+                uniqueKeysWithValues: prepared.configuration.services.compactMap { entry in
+                    entry.maximumConnections.map { (entry.index, $0) }
+                }
+            )
+        )
     }
 
     func run() async throws {
@@ -70,6 +79,7 @@ final class Daemon: Service {
             tasks.addTask { await self.handleSignals() }
             tasks.addTask { await self.refreshStatus(listeners: channels.count) }
             tasks.addTask { await self.summariseDrops() }
+            tasks.addTask { await self.summariseRefusals() }
             if let interval = self.notifier.watchdogInterval {
                 tasks.addTask { await self.keepWatchdogFed(every: interval) }
             }
@@ -104,7 +114,9 @@ final class Daemon: Service {
             registry: self.registry,
             counters: self.counters,
             logger: self.logger,
-            datagramGuard: self.datagramGuard
+            datagramGuard: self.datagramGuard,
+            connectionGate: self.connectionGate,
+            configuration: self.prepared.configuration
         )
         var channels: [any Channel] = []
         do {
@@ -144,13 +156,31 @@ final class Daemon: Service {
     private func summariseDrops() async {
         let interval = self.prepared.configuration.udpGuard.dropLogInterval
         while (try? await Task.sleep(for: interval)) != nil {
-            for drop in self.datagramGuard.takeDropSummary() {
+            for drop in self.datagramGuard.drops.take() {
                 self.logger.warning(
                     "dropped datagrams",
                     metadata: [
                         "reason": "\(drop.reason.rawValue)",
                         "count": .stringConvertible(drop.count),
-                        "first_source": "\(drop.source)",
+                        "first_source": "\(drop.example)",
+                        "period": .stringConvertible(LogSeconds(TimeAmount(interval))),
+                    ]
+                )
+            }
+        }
+    }
+
+    /// One line per reason and period for connections refused by the limits, with the first socket pair.
+    private func summariseRefusals() async {
+        let interval = self.prepared.configuration.limits.refusalLogInterval
+        while (try? await Task.sleep(for: interval)) != nil {
+            for refusal in self.connectionGate.refusals.take() {
+                self.logger.warning(
+                    "refused connections",
+                    metadata: [
+                        "reason": "\(refusal.reason.rawValue)",
+                        "count": .stringConvertible(refusal.count),
+                        "first": "\(refusal.example)",
                         "period": .stringConvertible(LogSeconds(TimeAmount(interval))),
                     ]
                 )

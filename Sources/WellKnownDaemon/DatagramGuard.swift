@@ -63,8 +63,7 @@ final class DatagramGuardState: Sendable {
     /// The most sources tracked at once; beyond it, idle ones are forgotten, and a flood of new ones shares one
     /// bucket, so memory stays bounded whatever the sources.
     let maximumSources: Int
-    private let drops = NIOLockedValueBox<[DatagramDropReason: (count: Int, firstSource: String)]>([:])
-    let totalDrops = Atomic<Int>(0)
+    let drops = ReasonTally<DatagramDropReason>()
 
     init(
         settings: UDPGuardConfiguration,
@@ -120,24 +119,7 @@ final class DatagramGuardState: Sendable {
     var trackedSources: Int { self.buckets.withLockedValue { $0.sources.count } }
 
     func recordDrop(_ reason: DatagramDropReason, source: SocketAddress) {
-        self.totalDrops.add(1, ordering: .relaxed)
-        self.drops.withLockedValue { drops in
-            let count = (drops[reason]?.count ?? 0) + 1
-            // The description is made only for the first drop of a reason per summary period.
-            let first = count == 1 ? source.logDescription : (drops[reason]?.firstSource ?? "")
-            drops[reason] = (count, first)
-        }
-    }
-
-    /// The drops since the last call, by reason, with a sample source: for the periodic summary.
-    func takeDropSummary() -> [(reason: DatagramDropReason, count: Int, source: String)] {
-        let taken = self.drops.withLockedValue { drops in
-            defer { drops = [:] }
-            return drops
-        }
-        return DatagramDropReason.allCases.compactMap { reason in
-            taken[reason].map { (reason, $0.count, $0.firstSource) }
-        }
+        self.drops.record(reason) { source.logDescription }
     }
 
     /// The largest reply allowed to a request of `requestSize` bytes.

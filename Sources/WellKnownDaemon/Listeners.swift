@@ -28,6 +28,8 @@ struct ListenerFactory {
     let counters: CounterTable
     let logger: Logger
     let datagramGuard: DatagramGuardState
+    let connectionGate: ConnectionGate
+    let configuration: Configuration
 
     /// Largest UDP payload: 65507 bytes over IPv4, 65527 over IPv6. NIO's default 2048-byte datagram buffer
     /// would silently truncate echo replies, as xinetd does.
@@ -42,8 +44,12 @@ struct ListenerFactory {
                 // A socket file left by an earlier run is replaced; anything else at the path is an error.
                 switch listener.transport {
                 case .tcp:
-                    return try await self.streamBootstrap(service: listener.service, instance: instance)
-                        .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    return try await self.streamBootstrap(
+                        service: listener.service,
+                        entry: listener.entryIndex,
+                        instance: instance
+                    )
+                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 case .udp:
                     return try await self.datagramBootstrap(
                         service: listener.service,
@@ -58,7 +64,11 @@ struct ListenerFactory {
                 let v6only: SocketOptionValue? = bindAddress.family == .ipv6 ? (bindAddress.isWildcard ? 0 : 1) : nil
                 switch listener.transport {
                 case .tcp:
-                    var bootstrap = self.streamBootstrap(service: listener.service, instance: instance)
+                    var bootstrap = self.streamBootstrap(
+                        service: listener.service,
+                        entry: listener.entryIndex,
+                        instance: instance
+                    )
                     if let v6only {
                         bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
                     }
@@ -84,7 +94,11 @@ struct ListenerFactory {
         do {
             switch adoption.transport {
             case .tcp:
-                let bootstrap = self.streamBootstrap(service: adoption.service, instance: instance)
+                let bootstrap = self.streamBootstrap(
+                    service: adoption.service,
+                    entry: adoption.entryIndex,
+                    instance: instance
+                )
                 let channel = try await bootstrap.withBoundSocket(socket.fd).get()
                 // Adopting a listener calls listen(fd, 128); give it back the backlog systemd chose (Backlog=,
                 // SOMAXCONN by default), which the kernel caps at net.core.somaxconn.
@@ -103,10 +117,12 @@ struct ListenerFactory {
         }
     }
 
-    private func streamBootstrap(service: String, instance: ServiceInstance) -> ServerBootstrap {
+    private func streamBootstrap(service: String, entry: Int, instance: ServiceInstance) -> ServerBootstrap {
         let counters = self.counters.counters(service: service, transport: .tcp)
         let registry = self.registry
         let logger = self.logger
+        let gate = self.connectionGate
+        let bounds = self.configuration.services.first { $0.index == entry }?.bounds ?? StreamBounds()
         return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -115,9 +131,20 @@ struct ListenerFactory {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    registry.add(channel)
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ConnectionRecorder(counters: counters, logger: logger))
+                    let client = channel.remoteAddress
+                    if let refusal = gate.admit(entry: entry, source: client) {
+                        // Closed at once, before any byte is sent; summarised, not logged one by one.
+                        counters.refused.add(1, ordering: .relaxed)
+                        gate.refusals.record(refusal) {
+                            "\(service) \(client?.logDescription ?? "?") -> \(channel.localAddress?.logDescription ?? "?")"
+                        }
+                        try pipeline.addHandler(RefusedConnectionHandler())
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in gate.release(entry: entry, source: client) }
+                    registry.add(channel)
+                    try pipeline.addHandler(ConnectionRecorder(counters: counters, logger: logger, bounds: bounds))
                     try pipeline.addHandlers(instance.makeStreamHandlers())
                 }
             }

@@ -109,12 +109,12 @@ func address(_ ip: String, _ port: Int) throws -> SocketAddress {
         let guardState = self.state()
         for _ in 0..<3 { guardState.recordDrop(.deniedSourcePort, source: try address("127.0.0.1", 19)) }
         guardState.recordDrop(.martianSource, source: try address("224.0.0.1", 5))
-        let summary = guardState.takeDropSummary()
+        let summary = guardState.drops.take()
         #expect(summary.map(\.reason) == [.deniedSourcePort, .martianSource])
         #expect(summary.map(\.count) == [3, 1])
-        #expect(summary.first?.source == "127.0.0.1:19")
-        #expect(guardState.takeDropSummary().isEmpty)
-        #expect(guardState.totalDrops.load(ordering: .relaxed) == 4)
+        #expect(summary.first?.example == "127.0.0.1:19")
+        #expect(guardState.drops.take().isEmpty)
+        #expect(guardState.drops.total.load(ordering: .relaxed) == 4)
     }
 
     @Test func inThePipelineDroppedDatagramsReachNeitherTheLogNorTheServiceAndRepliesAreCapped() throws {
