@@ -66,7 +66,8 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.started = .now()
+        // The event loop's clock, which the timers use too (and which tests can move).
+        self.started = context.eventLoop.now
         self.lastActivity = self.started
         if let lifetime = self.bounds.maximumLifetime {
             self.lifetimeEnd = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(lifetime)) {
@@ -101,7 +102,7 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let count = self.unwrapInboundIn(data).readableBytes
         self.bytesIn += count
-        self.lastActivity = .now()
+        self.lastActivity = context.eventLoop.now
         self.counters.bytesIn.add(count, ordering: .relaxed)
         if let maximum = self.bounds.maximumBytesIn, self.bytesIn > maximum {
             self.finish(context: context, because: .limit)
@@ -119,19 +120,19 @@ final class ConnectionRecorder: ChannelDuplexHandler {
                 return
             }
             buffer = buffer.getSlice(at: buffer.readerIndex, length: maximum - self.bytesOut) ?? ByteBuffer()
-            self.count(sent: buffer.readableBytes)
+            self.count(sent: buffer.readableBytes, at: context.eventLoop.now)
             self.end = .limit
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: promise)
             context.close(promise: nil)
             return
         }
-        self.count(sent: buffer.readableBytes)
+        self.count(sent: buffer.readableBytes, at: context.eventLoop.now)
         context.write(data, promise: promise)
     }
 
-    private func count(sent: Int) {
+    private func count(sent: Int, at now: NIODeadline) {
         self.bytesOut += sent
-        self.lastActivity = .now()
+        self.lastActivity = now
         self.counters.bytesOut.add(sent, ordering: .relaxed)
     }
 
@@ -146,7 +147,7 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     private func scheduleIdleCheck(context: ChannelHandlerContext, after delay: TimeAmount) {
         self.idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             guard let idle = self.bounds.idleTimeout.map(TimeAmount.init) else { return }
-            let quiet = NIODeadline.now() - self.lastActivity
+            let quiet = context.eventLoop.now - self.lastActivity
             if quiet >= idle {
                 self.finish(context: context, because: .timeout)
             } else {
@@ -202,7 +203,7 @@ final class ConnectionRecorder: ChannelDuplexHandler {
             "proto": "tcp",
             "client": "\(self.client)",
             "server": "\(self.server)",
-            "duration": .stringConvertible(LogSeconds(NIODeadline.now() - self.started)),
+            "duration": .stringConvertible(LogSeconds(context.eventLoop.now - self.started)),
             "bytes_in": .stringConvertible(self.bytesIn),
             "bytes_out": .stringConvertible(self.bytesOut),
             "end": "\(end.rawValue)",

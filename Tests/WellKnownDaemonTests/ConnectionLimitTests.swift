@@ -1,0 +1,130 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import Testing
+import WellKnownConfig
+import WellKnownServices
+
+@testable import WellKnownDaemon
+
+@Suite struct ConnectionGateTests {
+    @Test func theNPlusFirstConnectionFromOneSourceIsRefusedAtALimitOfN() throws {
+        let gate = ConnectionGate(limits: ConnectionLimits(perSourceConnections: 3), entryLimits: [:])
+        let source = try address("198.51.100.7", 40000)
+        #expect((0..<3).map { _ in gate.admit(entry: 0, source: source) } == [nil, nil, nil])
+        #expect(gate.admit(entry: 0, source: try address("198.51.100.7", 40001)) == .sourceConnections)
+        #expect(gate.admit(entry: 0, source: try address("198.51.100.8", 40000)) == nil, "another source")
+        gate.release(entry: 0, source: source)
+        #expect(gate.admit(entry: 0, source: source) == nil, "a closed connection frees its place")
+        #expect(gate.refusals.total.load(ordering: .relaxed) == 0, "the gate answers; the caller records")
+    }
+
+    @Test func totalAndEntryLimits() throws {
+        let gate = ConnectionGate(limits: ConnectionLimits(connections: 4), entryLimits: [1: 2])
+        #expect(gate.admit(entry: 1, source: try address("10.0.0.1", 1)) == nil)
+        #expect(gate.admit(entry: 1, source: try address("10.0.0.2", 1)) == nil)
+        #expect(gate.admit(entry: 1, source: try address("10.0.0.3", 1)) == .serviceConnections)
+        #expect(gate.admit(entry: 0, source: try address("10.0.0.4", 1)) == nil)
+        #expect(gate.admit(entry: 0, source: try address("10.0.0.5", 1)) == nil)
+        #expect(gate.admit(entry: 0, source: try address("10.0.0.6", 1)) == .connections)
+        #expect(gate.openConnections == 4)
+    }
+
+    @Test func theAcceptBucketCatchesABurstAfterQuietTraffic() throws {
+        // xinetd's cps averages over its window, so a burst after quiet traffic passes; a token bucket does not.
+        let clock = ManualClock()
+        let gate = ConnectionGate(
+            limits: ConnectionLimits(perSourceConnections: 1000, perSourceAcceptRate: 5, perSourceAcceptBurst: 10),
+            entryLimits: [:]
+        ) { clock.now }
+        let source = try address("198.51.100.7", 40000)
+        clock.advance(.seconds(60))
+        let burst = (0..<70).map { _ in gate.admit(entry: 0, source: source) }
+        #expect(burst.filter { $0 == nil }.count == 10)
+        #expect(burst.last == .sourceRate)
+        clock.advance(.seconds(1))
+        #expect((0..<10).filter { _ in gate.admit(entry: 0, source: source) == nil }.count == 5)
+    }
+
+    @Test func ipv6SourcesAreCountedByTheirSlash64AndLocalSocketsOnlyByTheTotals() throws {
+        let gate = ConnectionGate(limits: ConnectionLimits(perSourceConnections: 1), entryLimits: [:])
+        #expect(gate.admit(entry: 0, source: try address("2001:db8:1:2::1", 1)) == nil)
+        #expect(gate.admit(entry: 0, source: try address("2001:db8:1:2::2", 1)) == .sourceConnections)
+        let local = try SocketAddress(unixDomainSocketPath: "/run/x.sock")
+        #expect(gate.admit(entry: 0, source: local) == nil)
+        #expect(gate.admit(entry: 0, source: local) == nil)
+    }
+}
+
+@Suite struct StreamBoundsTests {
+    func connection(
+        _ handlers: [any ChannelHandler],
+        bounds: StreamBounds
+    ) throws -> (EmbeddedChannel, CapturedLogs) {
+        let logs = CapturedLogs()
+        let channel = EmbeddedChannel()
+        let counters = ServiceCounters(service: "test", transport: .tcp)
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionRecorder(counters: counters, logger: logs.logger(), bounds: bounds)
+        )
+        try channel.pipeline.syncOperations.addHandlers(handlers)
+        try channel.connect(to: try address("127.0.0.1", 40000)).wait()
+        return (channel, logs)
+    }
+
+    @Test func anIdleConnectionIsClosedAfterTheTimeoutButActivityPostponesIt() throws {
+        let (channel, logs) = try connection([DiscardStreamHandler()], bounds: StreamBounds(idleTimeout: .seconds(10)))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        try channel.writeInbound(ByteBuffer(string: "still here"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        #expect(channel.isActive, "6 s since the last byte")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(!channel.isActive)
+        #expect(logs.all.last?.metadata["end"] == "timeout")
+    }
+
+    @Test func theLifetimeEndsEvenABusyConnection() throws {
+        let (channel, logs) = try connection(
+            [DiscardStreamHandler()],
+            bounds: StreamBounds(idleTimeout: nil, maximumLifetime: .seconds(30))
+        )
+        for _ in 0..<29 {
+            try channel.writeInbound(ByteBuffer(string: "x"))
+            channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+        #expect(logs.all.last?.metadata["end"] == "lifetime")
+    }
+
+    @Test func chargenStopsAtExactlyTheMaximumBytesOut() throws {
+        let (channel, logs) = try connection(
+            [ChargenStreamHandler(bytesPerRound: 1 << 20)],
+            bounds: StreamBounds(maximumBytesOut: 50_000)
+        )
+        var sent: [UInt8] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            sent += buffer.readableBytesView
+        }
+        #expect(sent.count == 50_000)
+        #expect(sent == (0..<50_000).map { ChargenPattern.cycle[$0 % 7030] })
+        #expect(!channel.isActive)
+        #expect(logs.all.last?.metadata["end"] == "limit")
+        #expect(logs.all.last?.metadata["bytes_out"] == "50000")
+    }
+
+    @Test func echoIsCutOffAfterTheMaximumBytesIn() throws {
+        let (channel, logs) = try connection(
+            try ServiceDescriptor.echo.makeInstance(options: .init(), environment: SystemEnvironment.live)
+                .makeStreamHandlers(),
+            bounds: StreamBounds(maximumBytesIn: 10)
+        )
+        try channel.writeInbound(ByteBuffer(string: "0123456789"))
+        #expect(channel.isActive)
+        try channel.writeInbound(ByteBuffer(string: "!"))
+        #expect(!channel.isActive)
+        #expect(logs.all.last?.metadata["end"] == "limit")
+        #expect(logs.all.last?.metadata["bytes_in"] == "11")
+    }
+}
