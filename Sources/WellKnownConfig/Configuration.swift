@@ -52,6 +52,8 @@ public struct ServiceEntry: Sendable, Hashable {
     public var bounds: StreamBounds
     /// Open TCP connections of this entry at most; nil for no limit of its own.
     public var maximumConnections: Int?
+    /// Who may use this entry: the file's `allow`/`deny` with the entry's own.
+    public var access: AccessPolicy
     /// Service-specific settings (daytime `format`, chargen `udp-mode`, …) with where each was written.
     public var options: [String: OptionValue]
     /// Where the entry starts.
@@ -66,6 +68,7 @@ public struct ServiceEntry: Sendable, Hashable {
         addresses: [BindAddress] = Configuration.defaultBindAddresses,
         bounds: StreamBounds = StreamBounds(),
         maximumConnections: Int? = nil,
+        access: AccessPolicy = .everyone,
         options: [String: OptionValue] = [:],
         location: SourceLocation
     ) {
@@ -77,6 +80,7 @@ public struct ServiceEntry: Sendable, Hashable {
         self.addresses = addresses
         self.bounds = bounds
         self.maximumConnections = maximumConnections
+        self.access = access
         self.options = options
         self.location = location
     }

@@ -18,6 +18,8 @@
 //     reply-floor: 64
 //     drop-log-interval: 10         seconds between summaries of dropped datagrams
 //   bind: [127.0.0.1, "::1"]        default addresses for entries without their own (default: loopback only)
+//   allow: [10.0.0.0/8, "::1"]      networks (CIDR) that may use every service (default: everyone not denied)
+//   deny: [198.51.100.0/24]         networks that may use none
 //   services:                       the list of listeners, at least one entry:
 //     - service: daytime            a built-in service: echo, discard, chargen, daytime, time
 //       port: 6013                  1...65535
@@ -31,6 +33,7 @@
 //       max-bytes-out: 1073741824   bytes sent,
 //       max-bytes-in: 1073741824    bytes received;
 //       max-connections: 256        open TCP connections of this entry (default: only the global limits)
+//       allow: [127.0.0.0/8]        this entry's allow list (replaces the file's); deny: adds to the file's
 //       format: rfc3339             any option of that service (daytime: format, zone; chargen: udp-mode)
 //
 // Every problem is reported with its position, all of them at once, and nothing of a bad file is used.
@@ -105,7 +108,7 @@ public struct ConfigurationLoader: Sendable {
 }
 
 private struct DocumentReader {
-    static let topLevelKeys = ["services", "bind", "grace-period", "limits", "udp-guard"]
+    static let topLevelKeys = ["services", "bind", "allow", "deny", "grace-period", "limits", "udp-guard"]
     static let limitKeys = [
         "connections", "per-source-connections", "per-source-accept-rate", "per-source-accept-burst",
         "refusal-log-interval",
@@ -115,7 +118,7 @@ private struct DocumentReader {
         "deny-source-ports", "per-source-rate", "per-source-burst", "total-rate", "total-burst", "reply-factor",
         "reply-floor", "drop-log-interval",
     ]
-    static let entryKeys = ["service", "port", "path", "transport", "bind"] + boundKeys
+    static let entryKeys = ["service", "port", "path", "transport", "bind", "allow", "deny"] + boundKeys
     /// sun_path holds 108 bytes with the terminating NUL.
     static let maximumPathLength = 107
 
@@ -159,6 +162,10 @@ private struct DocumentReader {
         if let node = nodes["grace-period"], let seconds = self.number(node, "grace-period", range: 0...3600) {
             gracePeriod = .milliseconds(Int64((seconds * 1000).rounded()))
         }
+        let access = AccessPolicy.everyone.narrowed(
+            allow: nodes["allow"].flatMap { self.networks($0, "allow") },
+            deny: nodes["deny"].flatMap { self.networks($0, "deny") } ?? []
+        )
         var defaultAddresses = Configuration.defaultBindAddresses
         if let node = nodes["bind"], let addresses = self.addresses(node, "bind") {
             defaultAddresses = addresses
@@ -177,7 +184,7 @@ private struct DocumentReader {
         }
         var entries: [ServiceEntry] = []
         for (index, node) in list.enumerated() {
-            if let entry = self.entry(node, index: index, defaultAddresses: defaultAddresses) {
+            if let entry = self.entry(node, index: index, defaultAddresses: defaultAddresses, access: access) {
                 entries.append(entry)
             }
         }
@@ -202,7 +209,12 @@ private struct DocumentReader {
 
     // MARK: Entries
 
-    private mutating func entry(_ node: Node, index: Int, defaultAddresses: [BindAddress]) -> ServiceEntry? {
+    private mutating func entry(
+        _ node: Node,
+        index: Int,
+        defaultAddresses: [BindAddress],
+        access: AccessPolicy
+    ) -> ServiceEntry? {
         let path = "services[\(index)]"
         guard let mapping = node.mapping else {
             self.fail(at: node, path, "expected a mapping such as `{service: echo, port: 6007}`")
@@ -294,6 +306,10 @@ private struct DocumentReader {
         bounds.maximumBytesOut = bytes("max-bytes-out", bounds.maximumBytesOut)
         bounds.maximumBytesIn = bytes("max-bytes-in", bounds.maximumBytesIn)
         maximumConnections = bytes("max-connections", nil)
+        let entryAccess = access.narrowed(
+            allow: pairs["allow"].flatMap { self.networks($0.value, "\(path).allow") },
+            deny: pairs["deny"].flatMap { self.networks($0.value, "\(path).deny") } ?? []
+        )
 
         var options: [String: OptionValue] = [:]
         for (key, value) in mapping {
@@ -335,6 +351,7 @@ private struct DocumentReader {
             addresses: addresses,
             bounds: bounds,
             maximumConnections: maximumConnections,
+            access: entryAccess,
             options: options,
             location: self.location(of: node)
         )
@@ -533,6 +550,28 @@ private struct DocumentReader {
             return nil
         }
         return value
+    }
+
+    /// One network or a list of them, in CIDR notation.
+    private mutating func networks(_ node: Node, _ path: String) -> [CIDRBlock]? {
+        let items =
+            node.sequence.map { Array($0.enumerated()).map { ($0.element, "\(path)[\($0.offset)]") } }
+            ?? [(node, path)]
+        var networks: [CIDRBlock] = []
+        var valid = true
+        for (item, itemPath) in items {
+            guard let text = self.string(item, itemPath) else {
+                valid = false
+                continue
+            }
+            guard let network = CIDRBlock(text) else {
+                self.fail(at: item, itemPath, "'\(text)' is not a network such as 10.0.0.0/8 or 2001:db8::/32")
+                valid = false
+                continue
+            }
+            networks.append(network)
+        }
+        return valid ? networks : nil
     }
 
     /// One address or a list of them.

@@ -6,6 +6,7 @@ import NIOCore
 import WellKnownConfig
 
 enum ConnectionRefusal: String, CaseIterable, Sendable {
+    case accessDenied = "access-denied"
     case connections = "connections"
     case serviceConnections = "service-connections"
     case sourceConnections = "source-connections"
@@ -22,6 +23,7 @@ final class ConnectionGate: Sendable {
 
     let limits: ConnectionLimits
     private let entryLimits: [Int: Int]
+    private let entryAccess: [Int: AccessPolicy]
     private let state = NIOLockedValueBox(State())
     private let now: @Sendable () -> NIODeadline
     /// The most sources whose accept buckets are kept; idle (full) ones are forgotten first.
@@ -31,11 +33,13 @@ final class ConnectionGate: Sendable {
     init(
         limits: ConnectionLimits,
         entryLimits: [Int: Int],
+        entryAccess: [Int: AccessPolicy] = [:],
         maximumSources: Int = 65536,
         now: @escaping @Sendable () -> NIODeadline = { .now() }
     ) {
         self.limits = limits
         self.entryLimits = entryLimits
+        self.entryAccess = entryAccess
         self.maximumSources = maximumSources
         self.now = now
     }
@@ -43,6 +47,9 @@ final class ConnectionGate: Sendable {
     /// Takes a place for a new connection of `entry` from `source`, or says why not. A connection admitted must be
     /// released when it closes.
     func admit(entry: Int, source: SocketAddress?) -> ConnectionRefusal? {
+        if let policy = self.entryAccess[entry], let bytes = source?.accessBytes, !policy.permits(bytes) {
+            return .accessDenied
+        }
         // AF_UNIX clients are local: only the total and the entry's limits apply to them.
         let key: SourceKey? = source.flatMap { address in
             if case .unixDomainSocket = address { return nil }

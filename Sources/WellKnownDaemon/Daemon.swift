@@ -54,6 +54,9 @@ final class Daemon: Service {
                 uniqueKeysWithValues: prepared.configuration.services.compactMap { entry in
                     entry.maximumConnections.map { (entry.index, $0) }
                 }
+            ),
+            entryAccess: Dictionary(
+                uniqueKeysWithValues: prepared.configuration.services.map { ($0.index, $0.access) }
             )
         )
     }

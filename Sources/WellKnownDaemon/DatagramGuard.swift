@@ -15,6 +15,7 @@ import WellKnownConfig
 
 /// Why a datagram was dropped.
 enum DatagramDropReason: String, CaseIterable, Sendable {
+    case accessDenied = "access-denied"
     case sourcePortZero = "source-port-0"
     case deniedSourcePort = "denied-source-port"
     case ownPort = "own-port"
@@ -179,15 +180,18 @@ final class DatagramGuardHandler: ChannelInboundHandler {
 
     private let state: DatagramGuardState
     private let counters: ServiceCounters
+    private let access: AccessPolicy
 
-    init(state: DatagramGuardState, counters: ServiceCounters) {
+    init(state: DatagramGuardState, counters: ServiceCounters, access: AccessPolicy = .everyone) {
         self.state = state
         self.counters = counters
+        self.access = access
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let source = self.unwrapInboundIn(data).remoteAddress
-        if let reason = self.state.admit(from: source) {
+        let denied = source.accessBytes.map { !self.access.permits($0) } ?? false
+        if let reason = denied ? .accessDenied : self.state.admit(from: source) {
             self.state.recordDrop(reason, source: source)
             self.counters.dropped.add(1, ordering: .relaxed)
             return

@@ -53,6 +53,7 @@ struct ListenerFactory {
                 case .udp:
                     return try await self.datagramBootstrap(
                         service: listener.service,
+                        entry: listener.entryIndex,
                         instance: instance,
                         packetInfo: false
                     )
@@ -74,7 +75,11 @@ struct ListenerFactory {
                     }
                     return try await bootstrap.bind(to: address).get()
                 case .udp:
-                    var bootstrap = self.datagramBootstrap(service: listener.service, instance: instance)
+                    var bootstrap = self.datagramBootstrap(
+                        service: listener.service,
+                        entry: listener.entryIndex,
+                        instance: instance
+                    )
                     if let v6only {
                         bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
                     }
@@ -107,6 +112,7 @@ struct ListenerFactory {
             case .udp:
                 let bootstrap = self.datagramBootstrap(
                     service: adoption.service,
+                    entry: adoption.entryIndex,
                     instance: instance,
                     packetInfo: socket.kind == .udp
                 )
@@ -153,6 +159,7 @@ struct ListenerFactory {
     /// `packetInfo`: learn each datagram's destination address (IP sockets; AF_UNIX has no such thing).
     private func datagramBootstrap(
         service: String,
+        entry: Int,
         instance: ServiceInstance,
         packetInfo: Bool = true
     ) -> DatagramBootstrap {
@@ -160,6 +167,7 @@ struct ListenerFactory {
         let logger = self.logger
         // AF_UNIX datagrams are local: no reflection to guard against, and no ports to judge.
         let guardState: DatagramGuardState? = packetInfo ? self.datagramGuard : nil
+        let access = self.configuration.services.first { $0.index == entry }?.access ?? .everyone
         var bootstrap = DatagramBootstrap(group: self.group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize))
@@ -173,7 +181,9 @@ struct ListenerFactory {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let guardState {
-                        try pipeline.addHandler(DatagramGuardHandler(state: guardState, counters: counters))
+                        try pipeline.addHandler(
+                            DatagramGuardHandler(state: guardState, counters: counters, access: access)
+                        )
                     }
                     try pipeline.addHandler(DatagramRecorder(counters: counters, logger: logger))
                     if let guardState {

@@ -30,3 +30,22 @@ extension SocketAddress {
         }
     }
 }
+
+extension SocketAddress {
+    /// The IP address as access lists compare it: 4 bytes for IPv4 and IPv4-mapped IPv6, 16 for IPv6; nil for
+    /// AF_UNIX.
+    var accessBytes: [UInt8]? {
+        switch self {
+        case .v4(let address):
+            return withUnsafeBytes(of: address.address.sin_addr) { Array($0) }
+        case .v6(let address):
+            let bytes = withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+                return Array(bytes[12...])
+            }
+            return bytes
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+}

@@ -48,4 +48,49 @@ import Glibc
         #expect(daemon.stop() == 0)
         #expect(daemon.waitForRecord(["msg": "stopped", "connections_refused": "1"]) != nil)
     }
+
+    @Test func deniedSourcesGetNothingOverTCPOrUDPAndAllowedOnesAreServed() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 2, host: "127.0.0.1") { p in
+            """
+            bind: 127.0.0.1
+            allow: [127.0.0.0/8]
+            limits: {refusal-log-interval: 0.3}
+            udp-guard: {drop-log-interval: 0.3}
+            services:
+              - {service: daytime, port: \(p[0]), deny: [127.0.0.1/32]}
+              - {service: time, port: \(p[1]), transport: tcp}
+            """
+        }
+        // From 127.0.0.1, denied for daytime: closed before any byte, and no datagram answered.
+        let tcp = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        let (bytes, eof) = tcp.receive()
+        #expect(bytes.isEmpty)
+        #expect(eof)
+        let udp = try TestSocket(
+            host: "127.0.0.1",
+            port: ports[0],
+            type: Int32(SOCK_DGRAM.rawValue),
+            timeout: .milliseconds(300)
+        )
+        try udp.sendDatagram([])
+        #expect(udp.receiveDatagram() == nil)
+        // From 127.0.0.2 (in the file's allow list, not in daytime's deny list): served.
+        let allowed = try TestSocket(
+            host: "127.0.0.1",
+            port: ports[0],
+            type: Int32(SOCK_STREAM.rawValue),
+            localAddress: "127.0.0.2"
+        )
+        #expect(allowed.receive().bytes.count == 26)
+        // time keeps the file's policy: 127.0.0.1 is fine there.
+        let time = try TestSocket(host: "127.0.0.1", port: ports[1], type: Int32(SOCK_STREAM.rawValue))
+        #expect(time.receive().bytes.count == 4)
+
+        let refused = try #require(daemon.waitForRecord(["msg": "refused connections", "reason": "access-denied"]))
+        #expect(refused["first"] == "daytime \(tcp.localEndpoint) -> 127.0.0.1:\(ports[0])")
+        let dropped = try #require(daemon.waitForRecord(["msg": "dropped datagrams", "reason": "access-denied"]))
+        #expect(dropped["first_source"] == udp.localEndpoint.description)
+        #expect(daemon.stop() == 0)
+    }
 }

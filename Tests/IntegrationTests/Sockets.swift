@@ -17,21 +17,28 @@ final class TestSocket {
     let fd: Int32
     let family: Int32
 
-    /// `localPort`: bind this port on `host` first (a client "from" a chosen port).
-    init(host: String, port: Int, type: Int32, timeout: Duration = .seconds(5), localPort: Int? = nil) throws {
+    /// `localPort`, `localAddress`: bind the client first (a client "from" a chosen port or loopback address).
+    init(
+        host: String,
+        port: Int,
+        type: Int32,
+        timeout: Duration = .seconds(5),
+        localPort: Int? = nil,
+        localAddress: String? = nil
+    ) throws {
         var storage = sockaddr_storage()
         let length = try fillAddress(host: host, port: port, into: &storage)
         self.family = Int32(storage.ss_family)
         self.fd = socket(self.family, type, 0)
         guard self.fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
-        if let localPort {
+        if localPort != nil || localAddress != nil {
             var local = sockaddr_storage()
-            let localLength = try fillAddress(host: host, port: localPort, into: &local)
+            let localLength = try fillAddress(host: localAddress ?? host, port: localPort ?? 0, into: &local)
             let bound = withUnsafePointer(to: &local) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(self.fd, $0, localLength) }
             }
             guard bound == 0 else {
-                throw TestFailure("bind \(host):\(localPort): \(String(cString: strerror(errno)))")
+                throw TestFailure("bind: \(String(cString: strerror(errno)))")
             }
         }
         var tv = timeval(

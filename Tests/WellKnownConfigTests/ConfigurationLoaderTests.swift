@@ -100,7 +100,7 @@ func errors(_ yaml: String) -> [String] {
         #expect(
             errors("services:\n  - service: echo\n    prot: 7\n") == [
                 "test.yaml:2:5: services[0]: missing key 'port' (or 'path' for an AF_UNIX socket)",
-                "test.yaml:3:5: services[0].prot: unknown key 'prot' for service echo (did you mean 'port'?) (known: service, port, path, transport, bind, idle-timeout, max-lifetime, max-bytes-out, max-bytes-in, max-connections)",
+                "test.yaml:3:5: services[0].prot: unknown key 'prot' for service echo (did you mean 'port'?) (known: service, port, path, transport, bind, allow, deny, idle-timeout, max-lifetime, max-bytes-out, max-bytes-in, max-connections)",
             ]
         )
     }
@@ -108,7 +108,7 @@ func errors(_ yaml: String) -> [String] {
     @Test func unknownTopLevelKey() {
         #expect(
             errors("servics:\n  - {service: echo, port: 7}\n").first
-                == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, grace-period, limits, udp-guard)"
+                == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, allow, deny, grace-period, limits, udp-guard)"
         )
     }
 
@@ -157,7 +157,7 @@ func errors(_ yaml: String) -> [String] {
                 "services:\n  - {service: daytime, port: 13, format: iso}\n  - {service: echo, port: 7, format: ctime}\n"
             ) == [
                 "test.yaml:2:42: services[0].format: 'iso' is not one of ctime, rfc3339, rfc2822, date",
-                "test.yaml:3:30: services[1].format: unknown key 'format' for service echo (known: service, port, path, transport, bind, idle-timeout, max-lifetime, max-bytes-out, max-bytes-in, max-connections)",
+                "test.yaml:3:30: services[1].format: unknown key 'format' for service echo (known: service, port, path, transport, bind, allow, deny, idle-timeout, max-lifetime, max-bytes-out, max-bytes-in, max-connections)",
             ]
         )
     }
