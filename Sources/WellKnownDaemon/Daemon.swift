@@ -81,8 +81,23 @@ final class Daemon: Service {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.handleSignals() }
             tasks.addTask { await self.refreshStatus(listeners: channels.count) }
-            tasks.addTask { await self.summariseDrops() }
-            tasks.addTask { await self.summariseRefusals() }
+            let configuration = self.prepared.configuration
+            tasks.addTask {
+                await self.summarise(
+                    self.datagramGuard.drops,
+                    every: configuration.udpGuard.dropLogInterval,
+                    as: "dropped datagrams",
+                    exampleKey: "first_source"
+                )
+            }
+            tasks.addTask {
+                await self.summarise(
+                    self.connectionGate.refusals,
+                    every: configuration.limits.refusalLogInterval,
+                    as: "refused connections",
+                    exampleKey: "first"
+                )
+            }
             if let interval = self.notifier.watchdogInterval {
                 tasks.addTask { await self.keepWatchdogFed(every: interval) }
             }
@@ -155,35 +170,22 @@ final class Daemon: Service {
         }
     }
 
-    /// One line per reason and period for the datagrams the guard dropped, never one per datagram.
-    private func summariseDrops() async {
-        let interval = self.prepared.configuration.udpGuard.dropLogInterval
+    /// One warning per reason and period, with the first example, for what a tally counted: dropped datagrams and
+    /// refused connections are never logged one line each.
+    private func summarise<Reason: RawRepresentable<String>>(
+        _ tally: ReasonTally<Reason>,
+        every interval: Duration,
+        as message: Logger.Message,
+        exampleKey: String
+    ) async {
         while (try? await Task.sleep(for: interval)) != nil {
-            for drop in self.datagramGuard.drops.take() {
+            for entry in tally.take() {
                 self.logger.warning(
-                    "dropped datagrams",
+                    message,
                     metadata: [
-                        "reason": "\(drop.reason.rawValue)",
-                        "count": .stringConvertible(drop.count),
-                        "first_source": "\(drop.example)",
-                        "period": .stringConvertible(LogSeconds(TimeAmount(interval))),
-                    ]
-                )
-            }
-        }
-    }
-
-    /// One line per reason and period for connections refused by the limits, with the first socket pair.
-    private func summariseRefusals() async {
-        let interval = self.prepared.configuration.limits.refusalLogInterval
-        while (try? await Task.sleep(for: interval)) != nil {
-            for refusal in self.connectionGate.refusals.take() {
-                self.logger.warning(
-                    "refused connections",
-                    metadata: [
-                        "reason": "\(refusal.reason.rawValue)",
-                        "count": .stringConvertible(refusal.count),
-                        "first": "\(refusal.example)",
+                        "reason": "\(entry.reason.rawValue)",
+                        "count": .stringConvertible(entry.count),
+                        exampleKey: "\(entry.example)",
                         "period": .stringConvertible(LogSeconds(TimeAmount(interval))),
                     ]
                 )
