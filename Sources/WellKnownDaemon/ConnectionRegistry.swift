@@ -18,9 +18,10 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Waits until every connection has ended or `gracePeriod` has passed, then closes the rest (their log lines
-    /// say `end=shutdown`) and waits briefly for them to go.
+    /// say `end=shutdown`) and waits briefly for them to go. Cancelled, it returns without closing anything.
     func drain(gracePeriod: Duration) async {
         await self.waitUntilEmpty(for: gracePeriod)
+        guard !Task.isCancelled else { return }
         let remaining = self.channels.withLockedValue { Array($0.values) }
         for channel in remaining {
             channel.triggerUserOutboundEvent(ShutdownRequest(), promise: nil)
@@ -30,7 +31,7 @@ final class ConnectionRegistry: Sendable {
 
     private func waitUntilEmpty(for duration: Duration) async {
         let deadline = ContinuousClock.now.advanced(by: duration)
-        while self.count > 0, ContinuousClock.now < deadline {
+        while self.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

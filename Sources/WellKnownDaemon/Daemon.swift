@@ -117,7 +117,22 @@ final class Daemon: Service {
         for channel in channels {
             try? await channel.close()
         }
-        await self.registry.drain(gracePeriod: grace)
+        // Open connections get the grace period, unless a second SIGTERM or SIGINT says not to wait.
+        await withTaskGroup(of: Void.self) { drain in
+            drain.addTask { await self.registry.drain(gracePeriod: grace) }
+            drain.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    self.logger.notice(
+                        "second signal: closing open connections now",
+                        metadata: ["connections_open": .stringConvertible(self.registry.count)]
+                    )
+                    await self.registry.drain(gracePeriod: .zero)
+                    return
+                }
+            }
+            await drain.next()
+            drain.cancelAll()
+        }
 
         var summary = self.counters.summary
         summary["uptime"] = .stringConvertible(LogSeconds(TimeAmount(started.duration(to: .now))))

@@ -125,6 +125,25 @@ import Glibc
         #expect(daemon.waitForRecord(["msg": "stopped", "connections": "1"]) != nil)
     }
 
+    @Test func aSecondSigtermEndsTheGracePeriodAtOnce() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
+            "grace-period: 60\nservices:\n  - {service: echo, port: \(p[0]), transport: tcp, bind: 127.0.0.1}\n"
+        }
+        let open = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        try open.send([7])
+        #expect(open.receive(limit: 1).bytes == [7])
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForRecord(["msg": "shutting down", "connections_open": "1"]) != nil)
+        let second = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(ContinuousClock.now - second < .seconds(10), "not the 60 s grace period")
+        #expect(open.receive().eof)
+        #expect(daemon.waitForRecord(["msg": "second signal: closing open connections now"]) != nil)
+        #expect(daemon.waitForRecord(["msg": "connection", "end": "shutdown"]) != nil)
+    }
+
     @Test func jsonLogLinesParse() throws {
         let directory = try TemporaryDirectory()
         let (daemon, ports) = try startDaemon(
