@@ -107,6 +107,13 @@ final class Daemon: Service {
 
         self.notifier.stopping()
         let grace = self.prepared.configuration.gracePeriod
+        // Listen for a second SIGTERM or SIGINT before anything else: one that arrived before this sequence existed
+        // would be lost (the first trap left the signals ignored), and signals after it are buffered.
+        let secondSignal = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        // Stop accepting first: once the line below is logged, no new connection can arrive.
+        for channel in channels {
+            try? await channel.close()
+        }
         self.logger.info(
             "shutting down",
             metadata: [
@@ -114,14 +121,11 @@ final class Daemon: Service {
                 "grace_period": .stringConvertible(LogSeconds(TimeAmount(grace))),
             ]
         )
-        for channel in channels {
-            try? await channel.close()
-        }
         // Open connections get the grace period, unless a second SIGTERM or SIGINT says not to wait.
         await withTaskGroup(of: Void.self) { drain in
             drain.addTask { await self.registry.drain(gracePeriod: grace) }
             drain.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                for await _ in secondSignal {
                     self.logger.notice(
                         "second signal: closing open connections now",
                         metadata: ["connections_open": .stringConvertible(self.registry.count)]
