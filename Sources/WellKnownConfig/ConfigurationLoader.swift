@@ -296,16 +296,16 @@ private struct DocumentReader {
             guard let seconds = self.number(value, "\(path).\(key)", range: 0...31_536_000) else { return current }
             return seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded()))
         }
-        func bytes(_ key: String, _ current: Int?) -> Int? {
+        func limit(_ key: String, _ current: Int?) -> Int? {
             guard let (_, value) = pairs[key] else { return current }
             guard let count = self.count(value, "\(path).\(key)", range: 0...Int(Int64.max)) else { return current }
             return count == 0 ? nil : count
         }
         bounds.idleTimeout = duration("idle-timeout", bounds.idleTimeout)
         bounds.maximumLifetime = duration("max-lifetime", bounds.maximumLifetime)
-        bounds.maximumBytesOut = bytes("max-bytes-out", bounds.maximumBytesOut)
-        bounds.maximumBytesIn = bytes("max-bytes-in", bounds.maximumBytesIn)
-        maximumConnections = bytes("max-connections", nil)
+        bounds.maximumBytesOut = limit("max-bytes-out", bounds.maximumBytesOut)
+        bounds.maximumBytesIn = limit("max-bytes-in", bounds.maximumBytesIn)
+        maximumConnections = limit("max-connections", nil)
         let entryAccess = access.narrowed(
             allow: pairs["allow"].flatMap { self.networks($0.value, "\(path).allow") },
             deny: pairs["deny"].flatMap { self.networks($0.value, "\(path).deny") } ?? []

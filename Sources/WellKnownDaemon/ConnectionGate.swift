@@ -18,13 +18,13 @@ final class ConnectionGate: Sendable {
         var open = 0
         var openPerEntry: [Int: Int] = [:]
         var openPerSource: [SourceKey: Int] = [:]
-        var buckets: [SourceKey: TokenBucket] = [:]
+        var buckets: SourceBuckets
     }
 
     let limits: ConnectionLimits
     private let entryLimits: [Int: Int]
     private let entryAccess: [Int: AccessPolicy]
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     private let now: @Sendable () -> NIODeadline
     /// The most sources whose accept buckets are kept; idle (full) ones are forgotten first.
     let maximumSources: Int
@@ -42,19 +42,31 @@ final class ConnectionGate: Sendable {
         self.entryAccess = entryAccess
         self.maximumSources = maximumSources
         self.now = now
+        self.state = NIOLockedValueBox(
+            State(
+                buckets: SourceBuckets(
+                    rate: limits.perSourceAcceptRate,
+                    burst: limits.perSourceAcceptBurst,
+                    maximumSources: maximumSources
+                )
+            )
+        )
+    }
+
+    /// Whose connection it is, for the per-source limits. AF_UNIX clients are local: only the total and the
+    /// entry's limits apply to them.
+    private static func sourceKey(_ source: SocketAddress?) -> SourceKey? {
+        guard let source, source.ipBytes != nil else { return nil }
+        return SourceKey(source)
     }
 
     /// Takes a place for a new connection of `entry` from `source`, or says why not. A connection admitted must be
     /// released when it closes.
     func admit(entry: Int, source: SocketAddress?) -> ConnectionRefusal? {
-        if let policy = self.entryAccess[entry], let bytes = source?.accessBytes, !policy.permits(bytes) {
+        if let policy = self.entryAccess[entry], let bytes = source?.ipBytes, !policy.permits(bytes) {
             return .accessDenied
         }
-        // AF_UNIX clients are local: only the total and the entry's limits apply to them.
-        let key: SourceKey? = source.flatMap { address in
-            if case .unixDomainSocket = address { return nil }
-            return SourceKey(address)
-        }
+        let key = Self.sourceKey(source)
         let now = self.now()
         return self.state.withLockedValue { state in
             guard state.open < self.limits.connections else { return .connections }
@@ -65,20 +77,7 @@ final class ConnectionGate: Sendable {
                 guard state.openPerSource[key, default: 0] < self.limits.perSourceConnections else {
                     return .sourceConnections
                 }
-                var bucket =
-                    state.buckets[key]
-                    ?? TokenBucket(
-                        rate: self.limits.perSourceAcceptRate,
-                        burst: self.limits.perSourceAcceptBurst,
-                        now: now
-                    )
-                let allowed = bucket.take(now: now)
-                if state.buckets[key] == nil, state.buckets.count >= self.maximumSources {
-                    state.buckets = state.buckets.filter { !$0.value.isFull(now: now) }
-                }
-                if state.buckets.count < self.maximumSources || state.buckets[key] != nil {
-                    state.buckets[key] = bucket
-                }
+                let allowed = state.buckets.take(key, now: now)
                 guard allowed else { return .sourceRate }
                 state.openPerSource[key, default: 0] += 1
             }
@@ -89,10 +88,7 @@ final class ConnectionGate: Sendable {
     }
 
     func release(entry: Int, source: SocketAddress?) {
-        let key: SourceKey? = source.flatMap { address in
-            if case .unixDomainSocket = address { return nil }
-            return SourceKey(address)
-        }
+        let key = Self.sourceKey(source)
         self.state.withLockedValue { state in
             state.open -= 1
             state.openPerEntry[entry, default: 1] -= 1

@@ -60,7 +60,7 @@ final class DatagramGuardState: Sendable {
     let refusedPorts: Set<Int>
     private let ownPorts: Set<Int>
     private let now: @Sendable () -> NIODeadline
-    private let buckets: NIOLockedValueBox<(total: TokenBucket, sources: [SourceKey: TokenBucket])>
+    private let buckets: NIOLockedValueBox<(total: TokenBucket, sources: SourceBuckets)>
     /// The most sources tracked at once; beyond it, idle ones are forgotten, and a flood of new ones shares one
     /// bucket, so memory stays bounded whatever the sources.
     let maximumSources: Int
@@ -78,7 +78,14 @@ final class DatagramGuardState: Sendable {
         self.maximumSources = maximumSources
         self.now = now
         self.buckets = NIOLockedValueBox(
-            (TokenBucket(rate: settings.totalRate, burst: settings.totalBurst, now: now()), [:])
+            (
+                TokenBucket(rate: settings.totalRate, burst: settings.totalBurst, now: now()),
+                SourceBuckets(
+                    rate: settings.perSourceRate,
+                    burst: settings.perSourceBurst,
+                    maximumSources: maximumSources
+                )
+            )
         )
     }
 
@@ -90,34 +97,13 @@ final class DatagramGuardState: Sendable {
         guard let key = SourceKey(source) else { return .martianSource }
         let now = self.now()
         return self.buckets.withLockedValue { buckets in
-            var bucket =
-                buckets.sources[key]
-                ?? TokenBucket(
-                    rate: self.settings.perSourceRate,
-                    burst: self.settings.perSourceBurst,
-                    now: now
-                )
-            guard bucket.take(now: now) else {
-                buckets.sources[key] = bucket
-                return .sourceRate
-            }
-            guard buckets.total.take(now: now) else {
-                buckets.sources[key] = bucket
-                return .totalRate
-            }
-            if buckets.sources[key] == nil, buckets.sources.count >= self.maximumSources {
-                buckets.sources = buckets.sources.filter { !$0.value.isFull(now: now) }
-                if buckets.sources.count >= self.maximumSources {
-                    buckets.sources[.overflow] = buckets.sources[.overflow] ?? bucket
-                    return nil
-                }
-            }
-            buckets.sources[key] = bucket
+            guard buckets.sources.take(key, now: now) else { return .sourceRate }
+            guard buckets.total.take(now: now) else { return .totalRate }
             return nil
         }
     }
 
-    var trackedSources: Int { self.buckets.withLockedValue { $0.sources.count } }
+    var trackedSources: Int { self.buckets.withLockedValue { $0.sources.buckets.count } }
 
     func recordDrop(_ reason: DatagramDropReason, source: SocketAddress) {
         self.drops.record(reason) { source.logDescription }
@@ -143,33 +129,50 @@ struct SourceKey: Hashable, Sendable {
     }
 
     init?(_ address: SocketAddress) {
-        switch address {
-        case .v4(let v4):
-            guard let key = Self.ipv4(UInt32(bigEndian: v4.address.sin_addr.s_addr)) else { return nil }
-            self = key
-        case .v6(let v6):
-            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-                let v4 = bytes[12...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-                guard let key = Self.ipv4(v4) else { return nil }
-                self = key
-                return
-            }
+        switch address.ipBytes {
+        case .some(let bytes) where bytes.count == 4:
+            // 0.0.0.0/8 (this network), 224.0.0.0/4 (multicast) and 240.0.0.0/4 (reserved, with 255.255.255.255)
+            // are refused; loopback and private ranges are ordinary clients.
+            guard bytes[0] != 0, bytes[0] < 224 else { return nil }
+            self.init(high: 0, low: UInt64(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+        case .some(let bytes):
             // :: (unspecified) and ff00::/8 (multicast) are never a client.
             guard !bytes.allSatisfy({ $0 == 0 }), bytes[0] != 0xFF else { return nil }
-            let prefix = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            self.init(high: prefix, low: 1)
-        case .unixDomainSocket:
+            self.init(high: bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }, low: 1)
+        case .none:
             self.init(high: 0, low: 2)
         }
     }
+}
 
-    /// 0.0.0.0/8 (this network), 224.0.0.0/4 (multicast) and 240.0.0.0/4 (reserved, with 255.255.255.255) are
-    /// refused; loopback and private ranges are ordinary clients.
-    private static func ipv4(_ address: UInt32) -> SourceKey? {
-        let first = address >> 24
-        guard first != 0, first < 224 else { return nil }
-        return SourceKey(high: 0, low: UInt64(address))
+/// Token buckets per source, at most `maximumSources` of them: when the table is full, sources whose buckets are
+/// full again (quiet long enough) are forgotten, and if that frees nothing, new sources share one overflow bucket.
+/// Memory stays bounded however many sources a flood invents, and none of them escapes the limit.
+struct SourceBuckets: Sendable {
+    let rate: Double
+    let burst: Int
+    let maximumSources: Int
+    private(set) var buckets: [SourceKey: TokenBucket] = [:]
+
+    init(rate: Double, burst: Int, maximumSources: Int) {
+        self.rate = rate
+        self.burst = burst
+        self.maximumSources = maximumSources
+    }
+
+    /// Takes a token for `source`; false when its bucket (or the overflow bucket it shares) is empty.
+    mutating func take(_ source: SourceKey, now: NIODeadline) -> Bool {
+        var key = source
+        if self.buckets[key] == nil, self.buckets.count >= self.maximumSources {
+            self.buckets = self.buckets.filter { !$0.value.isFull(now: now) }
+            if self.buckets.count >= self.maximumSources {
+                key = .overflow
+            }
+        }
+        var bucket = self.buckets[key] ?? TokenBucket(rate: self.rate, burst: self.burst, now: now)
+        let allowed = bucket.take(now: now)
+        self.buckets[key] = bucket
+        return allowed
     }
 }
 
@@ -190,7 +193,7 @@ final class DatagramGuardHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let source = self.unwrapInboundIn(data).remoteAddress
-        let denied = source.accessBytes.map { !self.access.permits($0) } ?? false
+        let denied = source.ipBytes.map { !self.access.permits($0) } ?? false
         if let reason = denied ? .accessDenied : self.state.admit(from: source) {
             self.state.recordDrop(reason, source: source)
             self.counters.dropped.add(1, ordering: .relaxed)

@@ -41,20 +41,15 @@ final class DatagramRecorder: ChannelDuplexHandler {
         let replied = self.replyBytes
         self.replyBytes = nil
 
-        let server: String
-        if let destination = envelope.metadata?.packetInfo?.destinationAddress {
-            let host = destination.logHost
-            server = host.contains(":") ? "[\(host)]:\(self.localPort)" : "\(host):\(self.localPort)"
-        } else {
-            server = self.boundServer
-        }
         self.logger.info(
             "datagram",
             metadata: [
                 "service": "\(self.counters.service)",
                 "proto": "udp",
                 "client": "\(envelope.remoteAddress.logDescription)",
-                "server": "\(server)",
+                // Formatted only if the line is logged: the metadata is an autoclosure.
+                "server":
+                    "\(envelope.metadata?.packetInfo?.destinationAddress.logDescription(port: self.localPort) ?? self.boundServer)",
                 "bytes_in": .stringConvertible(bytesIn),
                 "bytes_out": .stringConvertible(replied ?? 0),
                 "reply": "\(replied == nil ? "none" : "sent")",

@@ -4,11 +4,16 @@ extension SocketAddress {
     /// `127.0.0.1:53422`, `[::1]:6013`, or the socket path. IPv4 peers of a dual-stack socket arrive as
     /// `::ffff:a.b.c.d`: they are written as the plain IPv4 address they are.
     var logDescription: String {
-        let host = self.logHost
+        self.logDescription(port: self.port ?? 0)
+    }
+
+    /// This address with another port: a datagram's destination address (learnt without a port) on our socket.
+    func logDescription(port: Int) -> String {
         switch self {
-        case .v4: return "\(host):\(self.port ?? 0)"
-        case .v6: return host.contains(":") ? "[\(host)]:\(self.port ?? 0)" : "\(host):\(self.port ?? 0)"
-        case .unixDomainSocket: return host
+        case .unixDomainSocket: return self.logHost
+        case .v4, .v6:
+            let host = self.logHost
+            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
     }
 
@@ -17,10 +22,9 @@ extension SocketAddress {
         switch self {
         case .v4:
             return self.ipAddress ?? "?"
-        case .v6(let address):
-            let bytes = withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
-            if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-                return "\(bytes[12]).\(bytes[13]).\(bytes[14]).\(bytes[15])"
+        case .v6:
+            if let bytes = self.ipBytes, bytes.count == 4 {
+                return "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3])"
             }
             return self.ipAddress ?? "?"
         case .unixDomainSocket:
@@ -29,12 +33,10 @@ extension SocketAddress {
             return path
         }
     }
-}
 
-extension SocketAddress {
-    /// The IP address as access lists compare it: 4 bytes for IPv4 and IPv4-mapped IPv6, 16 for IPv6; nil for
-    /// AF_UNIX.
-    var accessBytes: [UInt8]? {
+    /// The IP address as the daemon judges it (access lists, rate-limit sources, logs): 4 bytes for IPv4 and for
+    /// IPv4-mapped IPv6 (`::ffff:a.b.c.d`), 16 for other IPv6; nil for AF_UNIX.
+    var ipBytes: [UInt8]? {
         switch self {
         case .v4(let address):
             return withUnsafeBytes(of: address.address.sin_addr) { Array($0) }

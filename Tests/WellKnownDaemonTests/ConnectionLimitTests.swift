@@ -46,6 +46,18 @@ import WellKnownServices
         #expect((0..<10).filter { _ in gate.admit(entry: 0, source: source) == nil }.count == 5)
     }
 
+    @Test func beyondAFullBucketTableNewSourcesShareOneBucket() throws {
+        let gate = ConnectionGate(
+            limits: ConnectionLimits(perSourceAcceptRate: 0.001, perSourceAcceptBurst: 2),
+            entryLimits: [:],
+            maximumSources: 1
+        )
+        #expect(gate.admit(entry: 0, source: try address("10.0.0.1", 1)) == nil)
+        let admitted = try (0..<20).filter { n in gate.admit(entry: 0, source: try address("10.1.0.\(n + 1)", 1)) == nil
+        }
+        #expect(admitted.count == 2)
+    }
+
     @Test func ipv6SourcesAreCountedByTheirSlash64AndLocalSocketsOnlyByTheTotals() throws {
         let gate = ConnectionGate(limits: ConnectionLimits(perSourceConnections: 1), entryLimits: [:])
         #expect(gate.admit(entry: 0, source: try address("2001:db8:1:2::1", 1)) == nil)

@@ -100,6 +100,14 @@ func address(_ ip: String, _ port: Int) throws -> SocketAddress {
         #expect(guardState.trackedSources <= 2)
     }
 
+    @Test func beyondAFullTableNewSourcesShareOneBucketAndStayLimited() throws {
+        let guardState = self.state(UDPGuardConfiguration(perSourceRate: 0.001, perSourceBurst: 3), maximumSources: 2)
+        _ = guardState.admit(from: try address("10.0.0.1", 40000))
+        _ = guardState.admit(from: try address("10.0.0.2", 40000))
+        let answered = try (0..<50).filter { n in guardState.admit(from: try address("10.1.0.\(n + 1)", 40000)) == nil }
+        #expect(answered.count == 3, "50 sources the table cannot hold get one burst between them")
+    }
+
     @Test(arguments: [(0, 64), (1, 64), (64, 64), (100, 100), (1000, 1000)] as [(Int, Int)])
     func repliesAreCappedAtTheRequestSizeOrTheFloor(request: Int, limit: Int) {
         #expect(self.state().replyLimit(requestSize: request) == limit)
