@@ -13,17 +13,34 @@ enum ConnectionRefusal: String, CaseIterable, Sendable {
     case sourceRate = "source-rate"
 }
 
+/// What the gate knows of a configuration entry: a stable key (its open connections are counted under it, across
+/// reloads that keep the entry), its own connection limit, and its access policy.
+struct EntryAdmission: Sendable, Hashable {
+    var key: String
+    var limit: Int?
+    var access: AccessPolicy
+
+    init(key: String, limit: Int? = nil, access: AccessPolicy = .everyone) {
+        self.key = key
+        self.limit = limit
+        self.access = access
+    }
+
+    init(_ entry: ServiceEntry) {
+        let place = entry.path ?? "\(entry.addresses.map(\.text).sorted().joined(separator: ","))|\(entry.port ?? 0)"
+        self.init(key: "\(entry.service)|\(place)", limit: entry.maximumConnections, access: entry.access)
+    }
+}
+
 final class ConnectionGate: Sendable {
     private struct State {
+        var limits: ConnectionLimits
         var open = 0
-        var openPerEntry: [Int: Int] = [:]
+        var openPerEntry: [String: Int] = [:]
         var openPerSource: [SourceKey: Int] = [:]
         var buckets: SourceBuckets
     }
 
-    let limits: ConnectionLimits
-    private let entryLimits: [Int: Int]
-    private let entryAccess: [Int: AccessPolicy]
     private let state: NIOLockedValueBox<State>
     private let now: @Sendable () -> NIODeadline
     /// The most sources whose accept buckets are kept; idle (full) ones are forgotten first.
@@ -32,18 +49,14 @@ final class ConnectionGate: Sendable {
 
     init(
         limits: ConnectionLimits,
-        entryLimits: [Int: Int],
-        entryAccess: [Int: AccessPolicy] = [:],
         maximumSources: Int = 65536,
         now: @escaping @Sendable () -> NIODeadline = { .now() }
     ) {
-        self.limits = limits
-        self.entryLimits = entryLimits
-        self.entryAccess = entryAccess
         self.maximumSources = maximumSources
         self.now = now
         self.state = NIOLockedValueBox(
             State(
+                limits: limits,
                 buckets: SourceBuckets(
                     rate: limits.perSourceAcceptRate,
                     burst: limits.perSourceAcceptBurst,
@@ -51,6 +64,25 @@ final class ConnectionGate: Sendable {
                 )
             )
         )
+    }
+
+    var limits: ConnectionLimits { self.state.withLockedValue { $0.limits } }
+
+    /// New limits from a reload. Open connections keep their places and count against the new limits; the accept
+    /// buckets start afresh only if their rate or burst changed.
+    func update(limits: ConnectionLimits) {
+        self.state.withLockedValue { state in
+            if limits.perSourceAcceptRate != state.limits.perSourceAcceptRate
+                || limits.perSourceAcceptBurst != state.limits.perSourceAcceptBurst
+            {
+                state.buckets = SourceBuckets(
+                    rate: limits.perSourceAcceptRate,
+                    burst: limits.perSourceAcceptBurst,
+                    maximumSources: self.maximumSources
+                )
+            }
+            state.limits = limits
+        }
     }
 
     /// Whose connection it is, for the per-source limits. AF_UNIX clients are local: only the total and the
@@ -62,19 +94,19 @@ final class ConnectionGate: Sendable {
 
     /// Takes a place for a new connection of `entry` from `source`, or says why not. A connection admitted must be
     /// released when it closes.
-    func admit(entry: Int, source: SocketAddress?) -> ConnectionRefusal? {
-        if let policy = self.entryAccess[entry], let bytes = source?.ipBytes, !policy.permits(bytes) {
+    func admit(_ entry: EntryAdmission, source: SocketAddress?) -> ConnectionRefusal? {
+        if let bytes = source?.ipBytes, !entry.access.permits(bytes) {
             return .accessDenied
         }
         let key = Self.sourceKey(source)
         let now = self.now()
         return self.state.withLockedValue { state in
-            guard state.open < self.limits.connections else { return .connections }
-            if let limit = self.entryLimits[entry], state.openPerEntry[entry, default: 0] >= limit {
+            guard state.open < state.limits.connections else { return .connections }
+            if let limit = entry.limit, state.openPerEntry[entry.key, default: 0] >= limit {
                 return .serviceConnections
             }
             if let key {
-                guard state.openPerSource[key, default: 0] < self.limits.perSourceConnections else {
+                guard state.openPerSource[key, default: 0] < state.limits.perSourceConnections else {
                     return .sourceConnections
                 }
                 let allowed = state.buckets.take(key, now: now)
@@ -82,16 +114,17 @@ final class ConnectionGate: Sendable {
                 state.openPerSource[key, default: 0] += 1
             }
             state.open += 1
-            state.openPerEntry[entry, default: 0] += 1
+            state.openPerEntry[entry.key, default: 0] += 1
             return nil
         }
     }
 
-    func release(entry: Int, source: SocketAddress?) {
+    func release(_ entry: EntryAdmission, source: SocketAddress?) {
         let key = Self.sourceKey(source)
         self.state.withLockedValue { state in
             state.open -= 1
-            state.openPerEntry[entry, default: 1] -= 1
+            let remainingForEntry = state.openPerEntry[entry.key, default: 1] - 1
+            state.openPerEntry[entry.key] = remainingForEntry > 0 ? remainingForEntry : nil
             if let key {
                 let remaining = state.openPerSource[key, default: 1] - 1
                 state.openPerSource[key] = remaining > 0 ? remaining : nil

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import Synchronization
 import WellKnownConfig
 
@@ -27,34 +28,38 @@ final class ServiceCounters: Sendable {
     var key: String { "\(self.service)/\(self.transport.rawValue)" }
 }
 
-/// All counters, one per service and transport that the configuration serves.
+/// All counters, one per service and transport the daemon has served. A reload adds rows for new services; the
+/// rows of services it removes stay, so that the totals never go backwards.
 final class CounterTable: Sendable {
-    let all: [ServiceCounters]
+    private let rows = NIOLockedValueBox<[ServiceCounters]>([])
 
     init(listeners: [Listener]) {
-        var seen: [String: ServiceCounters] = [:]
-        var ordered: [ServiceCounters] = []
         for listener in listeners {
-            let counters = ServiceCounters(service: listener.service, transport: listener.transport)
-            if seen[counters.key] == nil {
-                seen[counters.key] = counters
-                ordered.append(counters)
-            }
+            _ = self.counters(service: listener.service, transport: listener.transport)
         }
-        self.all = ordered
     }
 
+    var all: [ServiceCounters] { self.rows.withLockedValue { $0 } }
+
+    /// The row for `service` over `transport`, created on first use.
     func counters(service: String, transport: Transport) -> ServiceCounters {
-        self.all.first { $0.service == service && $0.transport == transport }
-            ?? ServiceCounters(service: service, transport: transport)
+        self.rows.withLockedValue { rows in
+            if let row = rows.first(where: { $0.service == service && $0.transport == transport }) {
+                return row
+            }
+            let row = ServiceCounters(service: service, transport: transport)
+            rows.append(row)
+            return row
+        }
     }
 
     /// Totals and a compact per-service breakdown, for the shutdown and SIGUSR1 lines.
     var summary: Logger.Metadata {
+        let all = self.all
         func total(_ transport: Transport?, _ field: (ServiceCounters) -> Int) -> Int {
-            self.all.filter { transport == nil || $0.transport == transport }.reduce(0) { $0 + field($1) }
+            all.filter { transport == nil || $0.transport == transport }.reduce(0) { $0 + field($1) }
         }
-        let perService = self.all.map { counters in
+        let perService = all.map { counters in
             let count = counters.accepted.load(ordering: .relaxed)
             let bytesIn = counters.bytesIn.load(ordering: .relaxed)
             let bytesOut = counters.bytesOut.load(ordering: .relaxed)

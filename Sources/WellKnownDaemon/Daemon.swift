@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -7,19 +8,38 @@ import WellKnownConfig
 import WellKnownServices
 
 /// The daemon as a `Service`: serves the inherited sockets and binds the rest, tells systemd when it is ready,
-/// serves until graceful shutdown, then stops accepting, lets open connections finish for the grace period,
-/// closes the rest, and logs a summary.
+/// applies a new configuration on SIGHUP without dropping what it keeps, serves until graceful shutdown, then
+/// stops accepting, lets open connections finish for the grace period, closes the rest, and logs a summary.
 final class Daemon: Service {
-    private let prepared: PreparedConfiguration
-    private let plan: ActivationPlan
+    /// What is being served now; replaced as a whole by a successful reload.
+    private struct Serving: Sendable {
+        var prepared: PreparedConfiguration
+        var plan: ActivationPlan
+        var listeners: [RunningListener]
+        var datagramGuard: DatagramGuardState
+    }
+
+    /// A socket a configuration wants, and how to open it if it is not open yet.
+    private struct Wanted: Sendable {
+        enum Source: Sendable {
+            case bind(Listener)
+            case adopt(InheritedSocket)
+        }
+        let key: ListenerKey
+        let source: Source
+        let route: Route
+    }
+
+    private let initial: (prepared: PreparedConfiguration, plan: ActivationPlan)
     private let group: any EventLoopGroup
     private let logger: Logger
     private let notifier: SystemdNotifier
     private let reread: @Sendable () throws(ConfigurationErrors) -> PreparedConfiguration
     private let registry = ConnectionRegistry()
     private let counters: CounterTable
-    private let datagramGuard: DatagramGuardState
+    private let drops = ReasonTally<DatagramDropReason>()
     private let connectionGate: ConnectionGate
+    private let serving = NIOLockedValueBox<Serving?>(nil)
     private static let statusInterval: Duration = .seconds(5)
 
     init(
@@ -30,62 +50,51 @@ final class Daemon: Service {
         notifier: SystemdNotifier,
         reread: @escaping @Sendable () throws(ConfigurationErrors) -> PreparedConfiguration
     ) {
-        self.prepared = prepared
-        self.plan = plan
+        self.initial = (prepared, plan)
         self.group = group
         self.logger = logger
         self.notifier = notifier
         self.reread = reread
         self.counters = CounterTable(listeners: prepared.listeners)
-        // Our own UDP ports, configured or inherited: datagrams from them are loops or reflections.
-        var ownPorts = Set(
-            prepared.listeners.compactMap { listener -> Int? in
-                guard listener.transport == .udp, case .ip(_, let port) = listener.address else { return nil }
-                return port
-            }
-        )
-        for adoption in plan.adopted where adoption.socket.kind == .udp {
-            if let port = adoption.socket.port { ownPorts.insert(port) }
-        }
-        self.datagramGuard = DatagramGuardState(settings: prepared.configuration.udpGuard, ownPorts: ownPorts)
-        self.connectionGate = ConnectionGate(
-            limits: prepared.configuration.limits,
-            entryLimits: Dictionary(
-                uniqueKeysWithValues: prepared.configuration.services.compactMap { entry in
-                    entry.maximumConnections.map { (entry.index, $0) }
-                }
-            ),
-            entryAccess: Dictionary(
-                uniqueKeysWithValues: prepared.configuration.services.map { ($0.index, $0.access) }
-            )
+        self.connectionGate = ConnectionGate(limits: prepared.configuration.limits)
+    }
+
+    private var current: Serving? { self.serving.withLockedValue { $0 } }
+
+    private var factory: ListenerFactory {
+        ListenerFactory(
+            group: self.group,
+            registry: self.registry,
+            logger: self.logger,
+            connectionGate: self.connectionGate
         )
     }
 
     func run() async throws {
         let started = ContinuousClock.now
-        let channels = try await self.openListeners()
-        let listeners =
-            self.plan.adopted.map {
-                "\($0.service)/\($0.transport.rawValue) \($0.socket.localAddress?.logDescription ?? "?") (fd \($0.socket.fd))"
-            } + self.plan.toBind.map(\.description)
+        let (prepared, plan) = self.initial
+        let datagramGuard = self.datagramGuard(for: prepared, plan: plan, replacing: nil)
+        let listeners = try await self.open(self.wanted(prepared, plan: plan, datagramGuard: datagramGuard))
+        self.serving.withLockedValue {
+            $0 = Serving(prepared: prepared, plan: plan, listeners: listeners, datagramGuard: datagramGuard)
+        }
         self.logger.info(
             "started",
             metadata: [
                 "version": "\(WellKnownd.version)",
-                "config": "\(self.prepared.configuration.source)",
-                "listeners": "\(listeners.joined(separator: ", "))",
+                "config": "\(prepared.configuration.source)",
+                "listeners": "\(listeners.map(\.label).joined(separator: ", "))",
             ]
         )
-        self.notifier.ready(status: self.statusLine(listeners: channels.count))
+        self.notifier.ready(status: self.statusLine())
 
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.handleSignals() }
-            tasks.addTask { await self.refreshStatus(listeners: channels.count) }
-            let configuration = self.prepared.configuration
+            tasks.addTask { await self.refreshStatus() }
             tasks.addTask {
                 await self.summarise(
-                    self.datagramGuard.drops,
-                    every: configuration.udpGuard.dropLogInterval,
+                    self.drops,
+                    every: { self.current?.prepared.configuration.udpGuard.dropLogInterval ?? .seconds(10) },
                     as: "dropped datagrams",
                     exampleKey: "first_source"
                 )
@@ -93,7 +102,7 @@ final class Daemon: Service {
             tasks.addTask {
                 await self.summarise(
                     self.connectionGate.refusals,
-                    every: configuration.limits.refusalLogInterval,
+                    every: { self.connectionGate.limits.refusalLogInterval },
                     as: "refused connections",
                     exampleKey: "first"
                 )
@@ -102,18 +111,18 @@ final class Daemon: Service {
                 tasks.addTask { await self.keepWatchdogFed(every: interval) }
             }
             try? await gracefulShutdown()
+            // A reload under way finishes first: the signal task ends after it, and the group waits for it.
             tasks.cancelAll()
         }
 
         self.notifier.stopping()
-        let grace = self.prepared.configuration.gracePeriod
+        let final = self.current
+        let grace = final?.prepared.configuration.gracePeriod ?? prepared.configuration.gracePeriod
         // Listen for a second SIGTERM or SIGINT before anything else: one that arrived before this sequence existed
         // would be lost (the first trap left the signals ignored), and signals after it are buffered.
         let secondSignal = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         // Stop accepting first: once the line below is logged, no new connection can arrive.
-        for channel in channels {
-            try? await channel.close()
-        }
+        await Self.close(final?.listeners ?? [])
         self.logger.info(
             "shutting down",
             metadata: [
@@ -143,49 +152,111 @@ final class Daemon: Service {
         self.logger.info("stopped", metadata: summary)
     }
 
-    /// Adopts the sockets systemd passed, then binds the listeners no inherited socket covers. On any failure
-    /// everything opened so far is closed again.
-    private func openListeners() async throws -> [any Channel] {
-        let factory = ListenerFactory(
-            group: self.group,
-            registry: self.registry,
-            counters: self.counters,
-            logger: self.logger,
-            datagramGuard: self.datagramGuard,
-            connectionGate: self.connectionGate,
-            configuration: self.prepared.configuration
-        )
-        var channels: [any Channel] = []
-        do {
-            for adoption in self.plan.adopted {
-                guard let instance = self.prepared.instance(forEntry: adoption.entryIndex) else { continue }
-                channels.append(try await factory.adopt(adoption, instance: instance))
+    /// The UDP guard for a configuration: our own UDP ports, configured or inherited, are refused as sources
+    /// (datagrams from them are loops or reflections). The current guard, with its buckets, is kept if nothing it
+    /// depends on changed.
+    private func datagramGuard(
+        for prepared: PreparedConfiguration,
+        plan: ActivationPlan,
+        replacing current: DatagramGuardState?
+    ) -> DatagramGuardState {
+        var ownPorts = Set(
+            prepared.listeners.compactMap { listener -> Int? in
+                guard listener.transport == .udp, case .ip(_, let port) = listener.address else { return nil }
+                return port
             }
-            for listener in self.plan.toBind {
-                guard let instance = self.prepared.instance(forEntry: listener.entryIndex) else { continue }
-                channels.append(try await factory.bind(listener, instance: instance))
+        )
+        for adoption in plan.adopted where adoption.socket.kind == .udp {
+            if let port = adoption.socket.port { ownPorts.insert(port) }
+        }
+        let settings = prepared.configuration.udpGuard
+        if let current, current.settings == settings, current.ownPorts == ownPorts {
+            return current
+        }
+        return DatagramGuardState(settings: settings, ownPorts: ownPorts, drops: self.drops)
+    }
+
+    /// Every socket a configuration wants, in the order of the plan: inherited ones first, then those to bind.
+    private func wanted(
+        _ prepared: PreparedConfiguration,
+        plan: ActivationPlan,
+        datagramGuard: DatagramGuardState
+    ) -> [Wanted] {
+        func route(entry index: Int, transport: Transport, guarded: Bool) -> Route? {
+            guard let entry = prepared.configuration.services.first(where: { $0.index == index }),
+                let instance = prepared.instance(forEntry: index)
+            else { return nil }
+            return Route(
+                service: entry.service,
+                transport: transport,
+                instance: instance,
+                admission: EntryAdmission(entry),
+                bounds: entry.bounds,
+                counters: self.counters.counters(service: entry.service, transport: transport),
+                datagramGuard: transport == .udp && guarded ? datagramGuard : nil
+            )
+        }
+        var wanted: [Wanted] = []
+        for adoption in plan.adopted {
+            let guarded = adoption.socket.kind == .udp
+            if let route = route(entry: adoption.entryIndex, transport: adoption.transport, guarded: guarded) {
+                wanted.append(
+                    Wanted(key: .inherited(fd: adoption.socket.fd), source: .adopt(adoption.socket), route: route)
+                )
+            }
+        }
+        for listener in plan.toBind {
+            let guarded = if case .ip = listener.address { true } else { false }
+            if let route = route(entry: listener.entryIndex, transport: listener.transport, guarded: guarded) {
+                wanted.append(
+                    Wanted(key: .bound(listener.transport, listener.address), source: .bind(listener), route: route)
+                )
+            }
+        }
+        return wanted
+    }
+
+    /// Opens every socket in `wanted`. On any failure everything opened so far is closed again.
+    private func open(_ wanted: [Wanted]) async throws -> [RunningListener] {
+        var listeners: [RunningListener] = []
+        do {
+            for item in wanted {
+                listeners.append(try await self.open(item))
             }
         } catch {
-            for channel in channels {
-                try? await channel.close()
-            }
+            await Self.close(listeners)
             throw error
         }
-        return channels
+        return listeners
+    }
+
+    private func open(_ wanted: Wanted) async throws -> RunningListener {
+        switch wanted.source {
+        case .bind(let listener): return try await self.factory.bind(listener, route: wanted.route)
+        case .adopt(let socket): return try await self.factory.adopt(socket, route: wanted.route)
+        }
+    }
+
+    private static func close(_ listeners: [RunningListener]) async {
+        for listener in listeners {
+            try? await listener.channel.close()
+        }
     }
 
     /// One line for `systemctl status`.
-    private func statusLine(listeners: Int) -> String {
+    private func statusLine() -> String {
         let summary = self.counters.summary
         func value(_ key: String) -> String { summary[key].map { "\($0)" } ?? "0" }
+        let listeners = self.current?.listeners.count ?? 0
         return "\(listeners) listeners; \(value("connections_open")) connections open; "
-            + "\(value("connections")) connections, \(value("datagrams")) datagrams served"
+            + "\(value("connections")) connections, \(value("datagrams")) datagrams served; "
+            + "\(value("connections_refused")) connections refused, \(value("datagrams_dropped")) datagrams dropped"
     }
 
-    private func refreshStatus(listeners: Int) async {
+    private func refreshStatus() async {
         guard self.notifier.isEnabled else { return }
         while (try? await Task.sleep(for: Self.statusInterval)) != nil {
-            self.notifier.status(self.statusLine(listeners: listeners))
+            self.notifier.status(self.statusLine())
         }
     }
 
@@ -193,11 +264,12 @@ final class Daemon: Service {
     /// refused connections are never logged one line each.
     private func summarise<Reason: RawRepresentable<String>>(
         _ tally: ReasonTally<Reason>,
-        every interval: Duration,
+        every interval: @Sendable () -> Duration,
         as message: Logger.Message,
         exampleKey: String
     ) async {
-        while (try? await Task.sleep(for: interval)) != nil {
+        var period = interval()
+        while (try? await Task.sleep(for: period)) != nil {
             for entry in tally.take() {
                 self.logger.warning(
                     message,
@@ -205,10 +277,11 @@ final class Daemon: Service {
                         "reason": "\(entry.reason.rawValue)",
                         "count": .stringConvertible(entry.count),
                         exampleKey: "\(entry.example)",
-                        "period": .stringConvertible(LogSeconds(TimeAmount(interval))),
+                        "period": .stringConvertible(LogSeconds(TimeAmount(period))),
                     ]
                 )
             }
+            period = interval()
         }
     }
 
@@ -219,42 +292,135 @@ final class Daemon: Service {
         }
     }
 
-    /// SIGUSR1 logs the counters. SIGHUP re-reads the configuration: a bad one is reported with every error and
-    /// changes nothing; applying a good one without a restart comes with live reload.
+    /// SIGUSR1 logs the counters; SIGHUP reloads the configuration.
     private func handleSignals() async {
         for await signal in await UnixSignalsSequence(trapping: .sigusr1, .sighup) {
             if signal == .sigusr1 {
                 self.logger.info("counters", metadata: self.counters.summary)
             } else {
-                self.reload()
+                await self.reload()
             }
         }
     }
 
-    private func reload() {
+    /// Re-reads the configuration and applies it without a restart. A configuration with any problem changes
+    /// nothing: every problem is logged with its position. A good one keeps the sockets it still wants (with their
+    /// open connections) and what they serve is updated, new sockets are bound, sockets it no longer wants are
+    /// closed (their open connections may finish), and the new limits take effect. Inherited sockets are never
+    /// closed: a configuration that does not serve one of them is refused.
+    private func reload() async {
         self.notifier.reloading()
+        defer { self.notifier.ready(status: self.statusLine()) }
+        guard let current = self.current else { return }
+        let fresh: PreparedConfiguration
+        let plan: ActivationPlan
         do {
-            let fresh = try self.reread()
-            let changed = fresh.configuration != self.prepared.configuration
-            self.logger.notice(
-                "configuration re-read",
-                metadata: [
-                    "config": "\(fresh.configuration.source)",
-                    "changed": "\(changed)",
-                    "applied": "false",
-                    "note": "live reload is not implemented yet: restart to apply changes",
-                ]
-            )
+            fresh = try self.reread()
+            plan = try ActivationPlan(sockets: current.plan.adopted.map(\.socket), configuration: fresh.configuration)
         } catch {
-            for problem in error.errors {
+            let problems = (error as? ConfigurationErrors)?.errors.map(\.description) ?? ["\(error)"]
+            for problem in problems {
                 self.logger.error("configuration rejected", metadata: ["problem": "\(problem)"])
             }
             self.logger.error(
                 "reload failed: still serving the configuration in force",
-                metadata: ["problems": .stringConvertible(error.errors.count)]
+                metadata: ["problems": .stringConvertible(problems.count)]
             )
+            return
         }
-        self.notifier.ready(status: self.statusLine(listeners: self.plan.adopted.count + self.plan.toBind.count))
+
+        let datagramGuard = self.datagramGuard(for: fresh, plan: plan, replacing: current.datagramGuard)
+        let wanted = self.wanted(fresh, plan: plan, datagramGuard: datagramGuard)
+        let wantedKeys = Set(wanted.map(\.key))
+        let openKeys = Set(current.listeners.map(\.key))
+        let removed = current.listeners.filter { !wantedKeys.contains($0.key) }
+        let toOpen = wanted.filter { !openKeys.contains($0.key) }
+
+        // New sockets first, so that a failure changes nothing. A new socket may need the address of one being
+        // removed (127.0.0.1:7 becoming 0.0.0.0:7): those are retried once the removed ones are closed.
+        var opened: [ListenerKey: RunningListener] = [:]
+        var failed: [(Wanted, any Error)] = []
+        for item in toOpen {
+            do { opened[item.key] = try await self.open(item) } catch { failed.append((item, error)) }
+        }
+        var removedClosed = false
+        if !failed.isEmpty, !removed.isEmpty {
+            await Self.close(removed)
+            removedClosed = true
+            let retry = failed
+            failed = []
+            for (item, _) in retry {
+                do { opened[item.key] = try await self.open(item) } catch { failed.append((item, error)) }
+            }
+        }
+        if !failed.isEmpty {
+            await Self.close(Array(opened.values))
+            var restored = current.listeners.filter { wantedKeys.contains($0.key) }
+            if removedClosed {
+                restored += await self.reopen(removed)
+            }
+            self.serving.withLockedValue { $0?.listeners = restored }
+            for (_, error) in failed {
+                self.logger.error("configuration rejected", metadata: ["problem": "\(error)"])
+            }
+            self.logger.error(
+                "reload failed: still serving the configuration in force",
+                metadata: ["problems": .stringConvertible(failed.count)]
+            )
+            return
+        }
+
+        // Commit: every socket serves its new route, the limits change, removed sockets close.
+        var listeners: [RunningListener] = []
+        for item in wanted {
+            if let new = opened[item.key] {
+                listeners.append(new)
+            } else if let kept = current.listeners.first(where: { $0.key == item.key }) {
+                do {
+                    try await kept.reroute(item.route)
+                } catch {
+                    self.logger.error("reload: \(kept.label) kept its old service", metadata: ["error": "\(error)"])
+                }
+                listeners.append(kept)
+            }
+        }
+        self.connectionGate.update(limits: fresh.configuration.limits)
+        if !removedClosed {
+            await Self.close(removed)
+        }
+        self.serving.withLockedValue {
+            $0 = Serving(prepared: fresh, plan: plan, listeners: listeners, datagramGuard: datagramGuard)
+        }
+        self.logger.notice(
+            "configuration reloaded",
+            metadata: [
+                "config": "\(fresh.configuration.source)",
+                "listeners": .stringConvertible(listeners.count),
+                "opened": "\(opened.values.map(\.label).joined(separator: ", "))",
+                "closed": "\(removed.map(\.label).joined(separator: ", "))",
+                "kept": .stringConvertible(listeners.count - opened.count),
+            ]
+        )
+    }
+
+    /// Binds again, with their old routes, sockets a failed reload had already closed. Best effort: what cannot be
+    /// bound again is logged and left out.
+    private func reopen(_ listeners: [RunningListener]) async -> [RunningListener] {
+        var reopened: [RunningListener] = []
+        for old in listeners {
+            guard case .bound(let transport, let address) = old.key else { continue }
+            let route = old.current
+            let listener = Listener(service: route.service, transport: transport, address: address, entryIndex: 0)
+            do {
+                reopened.append(try await self.factory.bind(listener, route: route))
+            } catch {
+                self.logger.error(
+                    "reload: could not listen again",
+                    metadata: ["listener": "\(old.label)", "error": "\(error)"]
+                )
+            }
+        }
+        return reopened
     }
 }
 

@@ -58,22 +58,25 @@ final class DatagramGuardState: Sendable {
     let settings: UDPGuardConfiguration
     /// 0 is never a client's port; our own UDP ports are refused so that no two such services can loop.
     let refusedPorts: Set<Int>
-    private let ownPorts: Set<Int>
+    let ownPorts: Set<Int>
     private let now: @Sendable () -> NIODeadline
     private let buckets: NIOLockedValueBox<(total: TokenBucket, sources: SourceBuckets)>
     /// The most sources tracked at once; beyond it, idle ones are forgotten, and a flood of new ones shares one
     /// bucket, so memory stays bounded whatever the sources.
     let maximumSources: Int
-    let drops = ReasonTally<DatagramDropReason>()
+    /// Shared by every state a reload replaces, so that one summary loop reports them all.
+    let drops: ReasonTally<DatagramDropReason>
 
     init(
         settings: UDPGuardConfiguration,
         ownPorts: Set<Int>,
+        drops: ReasonTally<DatagramDropReason> = ReasonTally(),
         maximumSources: Int = 65536,
         now: @escaping @Sendable () -> NIODeadline = { .now() }
     ) {
         self.settings = settings
         self.ownPorts = ownPorts
+        self.drops = drops
         self.refusedPorts = Set(settings.deniedSourcePorts)
         self.maximumSources = maximumSources
         self.now = now
@@ -177,7 +180,7 @@ struct SourceBuckets: Sendable {
 }
 
 /// First in every UDP pipeline: drops what the guard refuses before anything else sees it.
-final class DatagramGuardHandler: ChannelInboundHandler {
+final class DatagramGuardHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias InboundOut = AddressedEnvelope<ByteBuffer>
 
@@ -205,7 +208,7 @@ final class DatagramGuardHandler: ChannelInboundHandler {
 
 /// Between the recorder and the service: a reply longer than the guard allows for its request is cut to that size
 /// (only chargen's random-length replies ever are, with the defaults).
-final class ReplySizeCap: ChannelDuplexHandler {
+final class ReplySizeCap: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias InboundOut = AddressedEnvelope<ByteBuffer>
     typealias OutboundIn = AddressedEnvelope<ByteBuffer>

@@ -7,7 +7,7 @@ import NIOCore
 ///
 /// Services reply from inside `channelRead`, so the reply to a datagram passes through `write` before the read
 /// returns; that is how the record learns the size of the reply.
-final class DatagramRecorder: ChannelDuplexHandler {
+final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias InboundOut = AddressedEnvelope<ByteBuffer>
     typealias OutboundIn = AddressedEnvelope<ByteBuffer>
@@ -24,10 +24,21 @@ final class DatagramRecorder: ChannelDuplexHandler {
         self.logger = logger
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        // A reload puts a fresh recorder on a socket that is already bound.
+        if context.channel.isActive {
+            self.learnBoundAddress(context.channel)
+        }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
-        self.boundServer = context.channel.localAddress?.logDescription ?? "?"
-        self.localPort = context.channel.localAddress?.port ?? 0
+        self.learnBoundAddress(context.channel)
         context.fireChannelActive()
+    }
+
+    private func learnBoundAddress(_ channel: any Channel) {
+        self.boundServer = channel.localAddress?.logDescription ?? "?"
+        self.localPort = channel.localAddress?.port ?? 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

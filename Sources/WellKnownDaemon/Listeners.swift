@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import WellKnownConfig
@@ -21,15 +22,105 @@ public struct BindError: Error, CustomStringConvertible {
     }
 }
 
-/// Opens the sockets of listeners and wires each into its service.
+/// Where a listening socket is, across reloads: the address the daemon bound, or the descriptor systemd passed.
+/// A reload keeps every socket whose key it still wants.
+enum ListenerKey: Hashable, Sendable {
+    case bound(Transport, ListenAddress)
+    case inherited(fd: CInt)
+}
+
+/// What a listening socket serves. A reload can change it while the socket stays open: TCP looks it up for every
+/// connection it accepts; a UDP socket gets a fresh pipeline.
+struct Route: Sendable {
+    var service: String
+    var transport: Transport
+    var instance: ServiceInstance
+    var admission: EntryAdmission
+    var bounds: StreamBounds
+    var counters: ServiceCounters
+    /// nil for AF_UNIX datagram sockets: local peers, no reflection to guard against.
+    var datagramGuard: DatagramGuardState?
+}
+
+typealias RouteBox = NIOLockedValueBox<Route>
+
+/// An open listening socket and what it serves.
+final class RunningListener: Sendable {
+    let key: ListenerKey
+    /// `daytime/tcp 127.0.0.1:6013`, or for an inherited socket `daytime/tcp 127.0.0.1:6013 (fd 3)`.
+    let label: String
+    let channel: any Channel
+    private let route: RouteBox
+    private let logger: Logger
+
+    init(key: ListenerKey, label: String, channel: any Channel, route: RouteBox, logger: Logger) {
+        self.key = key
+        self.label = label
+        self.channel = channel
+        self.route = route
+        self.logger = logger
+    }
+
+    var current: Route { self.route.withLockedValue { $0 } }
+
+    /// Serves `route` from now on. Open TCP connections keep the handlers they started with; a UDP socket swaps its
+    /// pipeline between two datagrams.
+    func reroute(_ route: Route) async throws {
+        self.route.withLockedValue { $0 = route }
+        guard route.transport == .udp else { return }
+        let logger = self.logger
+        try await self.channel.eventLoop.submit { [channel = self.channel] in
+            let pipeline = channel.pipeline.syncOperations
+            for name in DatagramPipeline.names(in: pipeline) {
+                _ = pipeline.removeHandler(name: name)
+            }
+            try DatagramPipeline.install(route, on: pipeline, logger: logger)
+        }.get()
+    }
+}
+
+/// The handlers of a UDP socket, named so that a reload can take them out again: the guard, the recorder, the
+/// reply size cap, then the service.
+enum DatagramPipeline {
+    private static let prefix = "wellknownd."
+
+    static func install(_ route: Route, on pipeline: ChannelPipeline.SynchronousOperations, logger: Logger) throws {
+        if let guardState = route.datagramGuard {
+            try pipeline.addHandler(
+                DatagramGuardHandler(state: guardState, counters: route.counters, access: route.admission.access),
+                name: Self.prefix + "guard"
+            )
+        }
+        try pipeline.addHandler(
+            DatagramRecorder(counters: route.counters, logger: logger),
+            name: Self.prefix + "recorder"
+        )
+        if let guardState = route.datagramGuard {
+            try pipeline.addHandler(ReplySizeCap(state: guardState), name: Self.prefix + "cap")
+        }
+        for (index, handler) in route.instance.makeDatagramHandlers().enumerated() {
+            try pipeline.addHandler(handler, name: Self.prefix + "service.\(index)")
+        }
+    }
+
+    /// The names of the handlers `install` added that are in `pipeline` now.
+    static func names(in pipeline: ChannelPipeline.SynchronousOperations) -> [String] {
+        var names = ["guard", "recorder", "cap"].map { Self.prefix + $0 }
+        var index = 0
+        while (try? pipeline.context(name: Self.prefix + "service.\(index)")) != nil {
+            names.append(Self.prefix + "service.\(index)")
+            index += 1
+        }
+        return names.filter { (try? pipeline.context(name: $0)) != nil }
+    }
+}
+
+/// Opens listening sockets and wires each to the route it serves.
 struct ListenerFactory {
     let group: any EventLoopGroup
     let registry: ConnectionRegistry
-    let counters: CounterTable
     let logger: Logger
-    let datagramGuard: DatagramGuardState
     let connectionGate: ConnectionGate
-    let configuration: Configuration
 
     /// Largest UDP payload: 65507 bytes over IPv4, 65527 over IPv6. NIO's default 2048-byte datagram buffer
     /// would silently truncate echo replies, as xinetd does.
@@ -37,27 +128,20 @@ struct ListenerFactory {
 
     static let ipv6Only = ChannelOptions.socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_V6ONLY))
 
-    func bind(_ listener: Listener, instance: ServiceInstance) async throws(BindError) -> any Channel {
+    func bind(_ listener: Listener, route: Route) async throws(BindError) -> RunningListener {
+        let box = RouteBox(route)
+        let channel: any Channel
         do {
             switch listener.address {
             case .unix(let path):
                 // A socket file left by an earlier run is replaced; anything else at the path is an error.
                 switch listener.transport {
                 case .tcp:
-                    return try await self.streamBootstrap(
-                        service: listener.service,
-                        entry: listener.entryIndex,
-                        instance: instance
-                    )
-                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    channel = try await self.streamBootstrap(box)
+                        .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 case .udp:
-                    return try await self.datagramBootstrap(
-                        service: listener.service,
-                        entry: listener.entryIndex,
-                        instance: instance,
-                        packetInfo: false
-                    )
-                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    channel = try await self.datagramBootstrap(box, packetInfo: false)
+                        .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 }
             case .ip(let bindAddress, let port):
                 let address = try SocketAddress(ipAddress: bindAddress.text, port: port)
@@ -65,70 +149,63 @@ struct ListenerFactory {
                 let v6only: SocketOptionValue? = bindAddress.family == .ipv6 ? (bindAddress.isWildcard ? 0 : 1) : nil
                 switch listener.transport {
                 case .tcp:
-                    var bootstrap = self.streamBootstrap(
-                        service: listener.service,
-                        entry: listener.entryIndex,
-                        instance: instance
-                    )
+                    var bootstrap = self.streamBootstrap(box)
                     if let v6only {
                         bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
                     }
-                    return try await bootstrap.bind(to: address).get()
+                    channel = try await bootstrap.bind(to: address).get()
                 case .udp:
-                    var bootstrap = self.datagramBootstrap(
-                        service: listener.service,
-                        entry: listener.entryIndex,
-                        instance: instance
-                    )
+                    var bootstrap = self.datagramBootstrap(box)
                     if let v6only {
                         bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
                     }
-                    return try await bootstrap.bind(to: address).get()
+                    channel = try await bootstrap.bind(to: address).get()
                 }
             }
         } catch {
             throw BindError(listener: listener, cause: error)
         }
+        return RunningListener(
+            key: .bound(listener.transport, listener.address),
+            label: listener.description,
+            channel: channel,
+            route: box,
+            logger: self.logger
+        )
     }
 
     /// Serves a socket systemd passed us. NIO takes the descriptor over.
-    func adopt(_ adoption: ActivationPlan.Adoption, instance: ServiceInstance) async throws(ActivationError)
-        -> any Channel
-    {
-        let socket = adoption.socket
+    func adopt(_ socket: InheritedSocket, route: Route) async throws(ActivationError) -> RunningListener {
+        let box = RouteBox(route)
+        let channel: any Channel
         do {
-            switch adoption.transport {
+            switch route.transport {
             case .tcp:
-                let bootstrap = self.streamBootstrap(
-                    service: adoption.service,
-                    entry: adoption.entryIndex,
-                    instance: instance
-                )
-                let channel = try await bootstrap.withBoundSocket(socket.fd).get()
+                channel = try await self.streamBootstrap(box).withBoundSocket(socket.fd).get()
                 // Adopting a listener calls listen(fd, 128); give it back the backlog systemd chose (Backlog=,
                 // SOMAXCONN by default), which the kernel caps at net.core.somaxconn.
                 _ = listen(socket.fd, socket.backlog ?? SOMAXCONN)
-                return channel
             case .udp:
-                let bootstrap = self.datagramBootstrap(
-                    service: adoption.service,
-                    entry: adoption.entryIndex,
-                    instance: instance,
-                    packetInfo: socket.kind == .udp
-                )
-                return try await bootstrap.withBoundSocket(socket.fd).get()
+                channel = try await self.datagramBootstrap(box, packetInfo: socket.kind == .udp)
+                    .withBoundSocket(socket.fd).get()
             }
         } catch {
             throw ActivationError("\(socket) could not be served: \(error)")
         }
+        let address = socket.localAddress?.logDescription ?? "?"
+        return RunningListener(
+            key: .inherited(fd: socket.fd),
+            label: "\(route.service)/\(route.transport.rawValue) \(address) (fd \(socket.fd))",
+            channel: channel,
+            route: box,
+            logger: self.logger
+        )
     }
 
-    private func streamBootstrap(service: String, entry: Int, instance: ServiceInstance) -> ServerBootstrap {
-        let counters = self.counters.counters(service: service, transport: .tcp)
+    private func streamBootstrap(_ box: RouteBox) -> ServerBootstrap {
         let registry = self.registry
         let logger = self.logger
         let gate = self.connectionGate
-        let bounds = self.configuration.services.first { $0.index == entry }?.bounds ?? StreamBounds()
         return ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -137,37 +214,32 @@ struct ListenerFactory {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // The route in force when the connection arrived serves it to the end, whatever reloads follow.
+                    let route = box.withLockedValue { $0 }
                     let pipeline = channel.pipeline.syncOperations
                     let client = channel.remoteAddress
-                    if let refusal = gate.admit(entry: entry, source: client) {
+                    if let refusal = gate.admit(route.admission, source: client) {
                         // Closed at once, before any byte is sent; summarised, not logged one by one.
-                        counters.refused.add(1, ordering: .relaxed)
+                        route.counters.refused.add(1, ordering: .relaxed)
                         gate.refusals.record(refusal) {
-                            "\(service) \(client?.logDescription ?? "?") -> \(channel.localAddress?.logDescription ?? "?")"
+                            "\(route.service) \(client?.logDescription ?? "?") -> \(channel.localAddress?.logDescription ?? "?")"
                         }
                         try pipeline.addHandler(RefusedConnectionHandler())
                         return
                     }
-                    channel.closeFuture.whenComplete { _ in gate.release(entry: entry, source: client) }
+                    channel.closeFuture.whenComplete { _ in gate.release(route.admission, source: client) }
                     registry.add(channel)
-                    try pipeline.addHandler(ConnectionRecorder(counters: counters, logger: logger, bounds: bounds))
-                    try pipeline.addHandlers(instance.makeStreamHandlers())
+                    try pipeline.addHandler(
+                        ConnectionRecorder(counters: route.counters, logger: logger, bounds: route.bounds)
+                    )
+                    try pipeline.addHandlers(route.instance.makeStreamHandlers())
                 }
             }
     }
 
     /// `packetInfo`: learn each datagram's destination address (IP sockets; AF_UNIX has no such thing).
-    private func datagramBootstrap(
-        service: String,
-        entry: Int,
-        instance: ServiceInstance,
-        packetInfo: Bool = true
-    ) -> DatagramBootstrap {
-        let counters = self.counters.counters(service: service, transport: .udp)
+    private func datagramBootstrap(_ box: RouteBox, packetInfo: Bool = true) -> DatagramBootstrap {
         let logger = self.logger
-        // AF_UNIX datagrams are local: no reflection to guard against, and no ports to judge.
-        let guardState: DatagramGuardState? = packetInfo ? self.datagramGuard : nil
-        let access = self.configuration.services.first { $0.index == entry }?.access ?? .everyone
         var bootstrap = DatagramBootstrap(group: self.group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize))
@@ -179,24 +251,12 @@ struct ListenerFactory {
             bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    if let guardState {
-                        try pipeline.addHandler(
-                            DatagramGuardHandler(state: guardState, counters: counters, access: access)
-                        )
-                    }
-                    try pipeline.addHandler(DatagramRecorder(counters: counters, logger: logger))
-                    if let guardState {
-                        try pipeline.addHandler(ReplySizeCap(state: guardState))
-                    }
-                    try pipeline.addHandlers(instance.makeDatagramHandlers())
+                    try DatagramPipeline.install(
+                        box.withLockedValue { $0 },
+                        on: channel.pipeline.syncOperations,
+                        logger: logger
+                    )
                 }
             }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

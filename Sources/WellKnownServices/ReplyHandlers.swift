@@ -34,8 +34,8 @@ public final class SingleReplyStreamHandler<Producer: ReplyProducer>: ChannelInb
 }
 
 /// UDP: answer every datagram, empty ones included, to the address it came from. Replies are flushed once per
-/// read burst so that NIO can send them with one vector write.
-public final class DatagramReplyHandler<Producer: ReplyProducer>: ChannelInboundHandler {
+/// read burst so that NIO can send them with one vector write. Removable, so that a reload can replace it.
+public final class DatagramReplyHandler<Producer: ReplyProducer>: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = AddressedEnvelope<ByteBuffer>
     public typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 

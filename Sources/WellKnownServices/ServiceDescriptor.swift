@@ -39,15 +39,16 @@ public struct ServiceOptions: Sendable, Hashable {
 /// A service ready to serve: it makes fresh handlers for every TCP connection and every UDP socket.
 ///
 /// The factories run on the channel's event loop, inside the channel initializer; handlers are never shared.
+/// Datagram handlers are removable: a reload swaps them on a UDP socket that stays open.
 public struct ServiceInstance: Sendable {
     public let name: String
     private let stream: @Sendable () -> [any ChannelHandler]
-    private let datagram: @Sendable () -> [any ChannelHandler]
+    private let datagram: @Sendable () -> [any RemovableChannelHandler]
 
     public init(
         name: String,
         stream: @escaping @Sendable () -> [any ChannelHandler],
-        datagram: @escaping @Sendable () -> [any ChannelHandler]
+        datagram: @escaping @Sendable () -> [any RemovableChannelHandler]
     ) {
         self.name = name
         self.stream = stream
@@ -60,7 +61,7 @@ public struct ServiceInstance: Sendable {
     }
 
     /// Handlers for one UDP socket (`InboundIn == AddressedEnvelope<ByteBuffer>`).
-    public func makeDatagramHandlers() -> [any ChannelHandler] {
+    public func makeDatagramHandlers() -> [any RemovableChannelHandler] {
         self.datagram()
     }
 }

@@ -179,11 +179,11 @@ import Glibc
         try udp.sendDatagram([])
         #expect(udp.receiveDatagram()?.count == 26)
         daemon.signal(SIGHUP)
-        #expect(daemon.waitForLog(containing: "configuration re-read") != nil)
+        #expect(daemon.waitForLog(containing: "configuration reloaded") != nil)
         #expect(daemon.stop() == 0)
         let lines = daemon.logLines
         #expect(lines.contains { $0.hasPrefix("<6>level=info msg=datagram service=daytime proto=udp") })
-        #expect(lines.contains { $0.hasPrefix("<5>level=notice msg=\"configuration re-read\"") })
+        #expect(lines.contains { $0.hasPrefix("<5>level=notice msg=\"configuration reloaded\"") })
         #expect(lines.allSatisfy { $0.hasPrefix("<") && !$0.contains("ts=") }, "the journal stamps lines itself")
     }
 

@@ -120,7 +120,7 @@ echo "wellknownd.service: $state (after traffic)" >>"$log"
 sleep 6   # one STATUS= refresh
 step "systemctl status wellknownd.service"
 inside systemctl status --no-pager --lines=0 wellknownd.service >>"$log" 2>&1
-inside systemctl show -p StatusText --value wellknownd.service | grep -qE '^20 listeners; [0-9]+ connections open; [0-9]+ connections, [0-9]+ datagrams served$' \
+inside systemctl show -p StatusText --value wellknownd.service | grep -qE '^20 listeners; [0-9]+ connections open; [0-9]+ connections, [0-9]+ datagrams served; [0-9]+ connections refused, [0-9]+ datagrams dropped$' \
     || fail "no STATUS line: $(inside systemctl show -p StatusText --value wellknownd.service)"
 inside systemctl show -p MainPID -p User -p NRestarts wellknownd.service >>"$log"
 
@@ -137,10 +137,15 @@ grep -qE '^PRIORITY=6 level=info msg=datagram service=echo proto=udp client=\[::
     || fail "no echo datagram line at priority 6 in the journal"
 grep -q 'ts=' "$work/journal" && fail "journal lines carry their own timestamp"
 
-step "systemctl reload wellknownd.service"
+step "systemctl reload wellknownd.service (daytime format: ctime -> rfc3339)"
+inside sed -i 's/format: ctime/format: rfc3339/' /etc/wellknownd/wellknownd.yaml
 inside systemctl reload wellknownd.service >>"$log" 2>&1 || fail "reload failed"
 sleep 0.5
-inside journalctl -u wellknownd.service --no-pager -o cat | grep -q 'msg="configuration re-read"' || fail "reload not logged"
+inside journalctl -u wellknownd.service --no-pager -o cat | grep -q 'msg="configuration reloaded"' || fail "reload not logged"
+# The inherited sockets were kept (nothing to bind again) and serve the new format, over TCP and UDP.
+check "daytime tcp after reload" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+)$' "nc -w2 127.0.0.1 6013"
+check "daytime udp after reload" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "echo | nc -u -w1 ::1 6013"
+[ "$(inside systemctl show -p NRestarts --value wellknownd.service)" = 0 ] || fail "the service restarted"
 
 step "systemctl stop wellknownd.service wellknownd.socket"
 inside systemctl stop wellknownd.socket wellknownd.service >>"$log" 2>&1 || fail "stop failed"
