@@ -59,11 +59,16 @@ final class CounterTable: Sendable {
         func total(_ transport: Transport?, _ field: (ServiceCounters) -> Int) -> Int {
             all.filter { transport == nil || $0.transport == transport }.reduce(0) { $0 + field($1) }
         }
+        // TCP: accepted/open/refused/bytes_in/bytes_out; UDP: received/replied/dropped/bytes_in/bytes_out.
         let perService = all.map { counters in
-            let count = counters.accepted.load(ordering: .relaxed)
-            let bytesIn = counters.bytesIn.load(ordering: .relaxed)
-            let bytesOut = counters.bytesOut.load(ordering: .relaxed)
-            return "\(counters.key):\(count)/\(bytesIn)/\(bytesOut)"
+            let middle =
+                counters.transport == .tcp
+                ? [counters.open.load(ordering: .relaxed), counters.refused.load(ordering: .relaxed)]
+                : [counters.replies.load(ordering: .relaxed), counters.dropped.load(ordering: .relaxed)]
+            let fields =
+                [counters.accepted.load(ordering: .relaxed)] + middle
+                + [counters.bytesIn.load(ordering: .relaxed), counters.bytesOut.load(ordering: .relaxed)]
+            return "\(counters.key):" + fields.map(String.init).joined(separator: "/")
         }
         return [
             "connections": .stringConvertible(total(.tcp, { $0.accepted.load(ordering: .relaxed) })),

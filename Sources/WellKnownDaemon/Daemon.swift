@@ -147,7 +147,7 @@ final class Daemon: Service {
             drain.cancelAll()
         }
 
-        var summary = self.counters.summary
+        var summary = self.summary
         summary["uptime"] = .stringConvertible(LogSeconds(TimeAmount(started.duration(to: .now))))
         self.logger.info("stopped", metadata: summary)
     }
@@ -243,6 +243,14 @@ final class Daemon: Service {
         }
     }
 
+    /// The counters, with refusals and drops by reason since the start.
+    private var summary: Logger.Metadata {
+        var summary = self.counters.summary
+        summary["connections_refused_by_reason"] = "\(self.connectionGate.refusals.totalsByReason)"
+        summary["datagrams_dropped_by_reason"] = "\(self.drops.totalsByReason)"
+        return summary
+    }
+
     /// One line for `systemctl status`.
     private func statusLine() -> String {
         let summary = self.counters.summary
@@ -296,7 +304,7 @@ final class Daemon: Service {
     private func handleSignals() async {
         for await signal in await UnixSignalsSequence(trapping: .sigusr1, .sighup) {
             if signal == .sigusr1 {
-                self.logger.info("counters", metadata: self.counters.summary)
+                self.logger.info("counters", metadata: self.summary)
             } else {
                 await self.reload()
             }

@@ -196,7 +196,9 @@ import Glibc
         try udp.sendDatagram([])
         #expect(udp.receiveDatagram()?.count == 26)
         daemon.signal(SIGUSR1)
-        #expect(daemon.waitForRecord(["msg": "counters", "datagrams": "1", "replies": "1"]) != nil)
+        let counters = try #require(daemon.waitForRecord(["msg": "counters", "datagrams": "1", "replies": "1"]))
+        #expect(counters["per_service"] == "daytime/udp:1/1/0/0/26", "received/replied/dropped/bytes_in/bytes_out")
+        #expect(counters["datagrams_dropped_by_reason"] == "none")
         #expect(daemon.stop() == 0)
     }
 

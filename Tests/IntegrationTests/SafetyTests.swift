@@ -46,7 +46,10 @@ import Glibc
         let fourth = try TestSocket(host: "127.0.0.1", port: ports[1], type: Int32(SOCK_STREAM.rawValue))
         #expect(fourth.receive().bytes.count == 26)
         #expect(daemon.stop() == 0)
-        #expect(daemon.waitForRecord(["msg": "stopped", "connections_refused": "1"]) != nil)
+        let stopped = try #require(daemon.waitForRecord(["msg": "stopped", "connections_refused": "1"]))
+        #expect(stopped["connections_refused_by_reason"] == "source-connections:1")
+        #expect(stopped["per_service"]?.hasPrefix("echo/tcp:2/0/0/") == true, "accepted/open/refused/...")
+        #expect(stopped["per_service"]?.contains("daytime/tcp:1/0/1/0/26") == true, "one served, one refused")
     }
 
     @Test func deniedSourcesGetNothingOverTCPOrUDPAndAllowedOnesAreServed() throws {
