@@ -7,19 +7,23 @@ public struct Configuration: Sendable, Hashable {
     public var gracePeriod: Duration
     public var udpGuard: UDPGuardConfiguration
     public var limits: ConnectionLimits
+    /// Who to serve as when started as root.
+    public var runAs: RunAs
 
     public init(
         source: String,
         services: [ServiceEntry],
         gracePeriod: Duration = Self.defaultGracePeriod,
         udpGuard: UDPGuardConfiguration = UDPGuardConfiguration(),
-        limits: ConnectionLimits = ConnectionLimits()
+        limits: ConnectionLimits = ConnectionLimits(),
+        runAs: RunAs = RunAs()
     ) {
         self.source = source
         self.services = services
         self.gracePeriod = gracePeriod
         self.udpGuard = udpGuard
         self.limits = limits
+        self.runAs = runAs
     }
 
     public static let defaultGracePeriod: Duration = .seconds(5)
@@ -148,6 +152,23 @@ public struct BindAddress: Sendable, Hashable, Comparable, CustomStringConvertib
         self.family = family
         self.text = text
     }
+}
+
+/// The user and group a daemon started as root switches to once its sockets are open. Names, with their position
+/// in the file; the daemon looks them up. Unset: `nobody`, and that user's primary group (`nogroup` on Debian).
+public struct RunAs: Sendable, Hashable {
+    public static let defaultUser = "nobody"
+
+    public var user: OptionValue?
+    public var group: OptionValue?
+
+    public init(user: OptionValue? = nil, group: OptionValue? = nil) {
+        self.user = user
+        self.group = group
+    }
+
+    /// `user: root` written in the file: the only way to serve as root.
+    public var staysRoot: Bool { self.user?.value == "root" }
 }
 
 /// Where a listener listens: an IP address and port, or an AF_UNIX socket path.

@@ -17,6 +17,8 @@
 //     reply-factor: 1               a reply is at most factor × request bytes, or reply-floor bytes if larger
 //     reply-floor: 64
 //     drop-log-interval: 10         seconds between summaries of dropped datagrams
+//   user: nobody                    who to serve as when started as root (default nobody; `root` to stay root)
+//   group: nogroup                  ... and with which group (default: the user's primary group)
 //   bind: [127.0.0.1, "::1"]        default addresses for entries without their own (default: loopback only)
 //   allow: [10.0.0.0/8, "::1"]      networks (CIDR) that may use every service (default: everyone not denied)
 //   deny: [198.51.100.0/24]         networks that may use none
@@ -108,7 +110,9 @@ public struct ConfigurationLoader: Sendable {
 }
 
 private struct DocumentReader {
-    static let topLevelKeys = ["services", "bind", "allow", "deny", "grace-period", "limits", "udp-guard"]
+    static let topLevelKeys = [
+        "services", "bind", "allow", "deny", "grace-period", "limits", "udp-guard", "user", "group",
+    ]
     static let limitKeys = [
         "connections", "per-source-connections", "per-source-accept-rate", "per-source-accept-burst",
         "refusal-log-interval",
@@ -196,12 +200,23 @@ private struct DocumentReader {
         if let node = nodes["limits"] {
             limits = self.limits(node)
         }
+        var identity = RunAs()
+        for (key, node) in [("user", nodes["user"]), ("group", nodes["group"])] {
+            guard let node, let name = self.string(node, key) else { continue }
+            guard !name.isEmpty, !name.contains(where: { $0 == ":" || $0 == "/" || $0.isWhitespace }) else {
+                self.fail(at: node, key, "'\(name)' is not a \(key) name")
+                continue
+            }
+            let value = OptionValue(name, location: self.location(of: node))
+            if key == "user" { identity.user = value } else { identity.group = value }
+        }
         let configuration = Configuration(
             source: self.source,
             services: entries,
             gracePeriod: gracePeriod,
             udpGuard: udpGuard,
-            limits: limits
+            limits: limits,
+            runAs: identity
         )
         self.checkOverlaps(configuration, entryNodes: Array(list))
         return configuration

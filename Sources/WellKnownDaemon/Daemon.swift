@@ -75,6 +75,16 @@ final class Daemon: Service {
         let (prepared, plan) = self.initial
         let datagramGuard = self.datagramGuard(for: prepared, plan: plan, replacing: nil)
         let listeners = try await self.open(self.wanted(prepared, plan: plan, datagramGuard: datagramGuard))
+        // Every socket is open and paused: drop root before reading a byte from any of them.
+        do {
+            try self.dropPrivileges(to: prepared.identity)
+            for listener in listeners {
+                try await listener.resume()
+            }
+        } catch {
+            await Self.close(listeners)
+            throw error
+        }
         self.serving.withLockedValue {
             $0 = Serving(prepared: prepared, plan: plan, listeners: listeners, datagramGuard: datagramGuard)
         }
@@ -150,6 +160,23 @@ final class Daemon: Service {
         var summary = self.summary
         summary["uptime"] = .stringConvertible(LogSeconds(TimeAmount(started.duration(to: .now))))
         self.logger.info("stopped", metadata: summary)
+    }
+
+    private func dropPrivileges(to identity: ServingIdentity) throws(Privileges.DropError) {
+        switch try Privileges.drop(to: identity) {
+        case .notRoot:
+            break
+        case .stayedRoot:
+            self.logger.warning("serving as root, as the configuration says (user: root)")
+        case .dropped(let credentials):
+            self.logger.notice(
+                "privileges dropped",
+                metadata: [
+                    "user": "\(credentials.user)", "uid": "\(credentials.uid)",
+                    "group": "\(credentials.group)", "gid": "\(credentials.gid)",
+                ]
+            )
+        }
     }
 
     /// The UDP guard for a configuration: our own UDP ports, configured or inherited, are refused as sources
@@ -351,6 +378,9 @@ final class Daemon: Service {
         for item in toOpen {
             do { opened[item.key] = try await self.open(item) } catch { failed.append((item, error)) }
         }
+        if fresh.configuration.runAs != current.prepared.configuration.runAs {
+            self.logger.notice("user and group changes take effect at the next start, not on reload")
+        }
         var removedClosed = false
         if !failed.isEmpty, !removed.isEmpty {
             await Self.close(removed)
@@ -393,6 +423,9 @@ final class Daemon: Service {
             }
         }
         self.connectionGate.update(limits: fresh.configuration.limits)
+        for listener in opened.values {
+            try? await listener.resume()
+        }
         if !removedClosed {
             await Self.close(removed)
         }
@@ -420,7 +453,9 @@ final class Daemon: Service {
             let route = old.current
             let listener = Listener(service: route.service, transport: transport, address: address, entryIndex: 0)
             do {
-                reopened.append(try await self.factory.bind(listener, route: route))
+                let socket = try await self.factory.bind(listener, route: route)
+                try await socket.resume()
+                reopened.append(socket)
             } catch {
                 self.logger.error(
                     "reload: could not listen again",

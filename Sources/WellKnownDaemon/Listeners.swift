@@ -63,6 +63,11 @@ final class RunningListener: Sendable {
 
     var current: Route { self.route.withLockedValue { $0 } }
 
+    /// Starts accepting (TCP) or reading (UDP): listeners are opened paused.
+    func resume() async throws {
+        try await self.channel.setOption(.autoRead, value: true).get()
+    }
+
     /// Serves `route` from now on. Open TCP connections keep the handlers they started with; a UDP socket swaps its
     /// pipeline between two datagrams.
     func reroute(_ route: Route) async throws {
@@ -207,6 +212,8 @@ struct ListenerFactory {
         let logger = self.logger
         let gate = self.connectionGate
         return ServerBootstrap(group: self.group)
+            // Opened paused: nothing is accepted until privileges are dropped and `resume()` is called.
+            .serverChannelOption(.autoRead, value: false)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // Each service decides what a half-close means: echo answers what is left, discard closes, chargen
@@ -241,6 +248,8 @@ struct ListenerFactory {
     private func datagramBootstrap(_ box: RouteBox, packetInfo: Bool = true) -> DatagramBootstrap {
         let logger = self.logger
         var bootstrap = DatagramBootstrap(group: self.group)
+            // Opened paused: nothing is read until privileges are dropped and `resume()` is called.
+            .channelOption(.autoRead, value: false)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize))
         if packetInfo {

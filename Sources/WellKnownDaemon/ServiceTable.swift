@@ -52,8 +52,13 @@ public enum ServiceTable {
                 )
             }
         }
+        var identity = ServingIdentity.root
+        switch Privileges.identity(for: configuration.runAs) {
+        case .success(let found): identity = found
+        case .failure(let problems): errors += problems.errors
+        }
         guard errors.isEmpty else { throw ConfigurationErrors(errors) }
-        return PreparedConfiguration(configuration: configuration, instances: instances)
+        return PreparedConfiguration(configuration: configuration, instances: instances, identity: identity)
     }
 }
 
@@ -61,6 +66,8 @@ public enum ServiceTable {
 public struct PreparedConfiguration: Sendable {
     public let configuration: Configuration
     let instances: [Int: ServiceInstance]
+    /// Who to serve as if started as root.
+    let identity: ServingIdentity
 
     public var listeners: [Listener] { self.configuration.listeners }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -23,6 +24,8 @@ public enum WellKnownd {
         public static let software: Int32 = 70
         /// EX_OSERR: a socket could not be opened.
         public static let osError: Int32 = 71
+        /// EX_NOPERM: started as root, and root could not be given up.
+        public static let noPermission: Int32 = 77
         /// EX_CONFIG: the configuration is wrong; nothing was bound.
         public static let config: Int32 = 78
     }
@@ -55,6 +58,23 @@ public enum WellKnownd {
             Self.report(error, journal: false)
             return ExitStatus.config
         }
+    }
+
+    /// `wellknownd run` from a synchronous `main`: the calling (main) thread waits here while the daemon runs.
+    ///
+    /// Not an async main on purpose: that hands the main thread to `dispatch_main()`, which ends it with
+    /// `pthread_exit`. Privileges dropped later never reach a thread that has exited, so /proc/PID/status and ps
+    /// would go on showing the thread group leader's root ids for a daemon that no longer runs as root.
+    public static func runBlocking(_ options: RunOptions) -> Int32 {
+        let done = DispatchSemaphore(value: 0)
+        let status = NIOLockedValueBox(ExitStatus.software)
+        Task {
+            let result = await Self.run(options)
+            status.withLockedValue { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return status.withLockedValue { $0 }
     }
 
     /// `wellknownd run`: serves until SIGTERM or SIGINT. Returns the exit status.
@@ -126,6 +146,9 @@ public enum WellKnownd {
         } catch let error as ActivationError {
             logger.critical("\(error.description)")
             status = ExitStatus.osError
+        } catch let error as Privileges.DropError {
+            logger.critical("\(error.description)")
+            status = ExitStatus.noPermission
         } catch {
             logger.critical("stopped by an error: \(error)")
             status = ExitStatus.software

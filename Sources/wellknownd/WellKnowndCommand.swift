@@ -4,7 +4,7 @@ import Logging
 import WellKnownDaemon
 
 @main
-struct WellKnowndCommand: AsyncParsableCommand {
+struct WellKnowndCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wellknownd",
         abstract: "Serves echo, discard, chargen, daytime and time (RFCs 862-868) over TCP and UDP.",
@@ -28,7 +28,7 @@ struct ConfigOption: ParsableArguments {
     var config: String = "/etc/wellknownd/wellknownd.yaml"
 }
 
-struct Run: AsyncParsableCommand {
+struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve until SIGTERM or SIGINT (the default command).",
         discussion:
@@ -54,8 +54,8 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let status = await WellKnownd.run(
+    func run() throws {
+        let status = WellKnownd.runBlocking(
             WellKnownd.RunOptions(
                 configPath: self.options.config,
                 logLevel: Logger.Level(rawValue: self.logLevel) ?? .info,

@@ -25,6 +25,8 @@ final class NotifySocket {
             }
         }
         guard bound == 0 else { throw TestFailure("bind \(self.path): \(String(cString: strerror(errno)))") }
+        // Writable by all, as systemd's own notify socket is: a daemon started as root notifies as nobody.
+        chmod(self.path, 0o777)
         var tv = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
