@@ -96,4 +96,63 @@ import Glibc
         #expect(dropped["first_source"] == udp.localEndpoint.description)
         #expect(daemon.stop() == 0)
     }
+
+    /// CPU seconds (user + system) the process has used, from /proc/PID/stat.
+    static func cpuSeconds(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime field 14, stime field 15.
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test func outOfFileDescriptorsItBacksOffWithoutSpinningAndRecovers() throws {
+        let directory = try TemporaryDirectory()
+        let ports = try freePorts(1, host: "127.0.0.1")
+        let config = try directory.write(
+            "wellknownd.yaml",
+            """
+            bind: 127.0.0.1
+            limits: {per-source-connections: 1000, per-source-accept-burst: 1000}
+            services:
+              - {service: echo, port: \(ports[0]), transport: tcp}
+            """
+        )
+        // 40 descriptors: the event loops, stdio and the listener take some; the rest are for connections.
+        let daemon = try DaemonProcess.launch(
+            "/usr/bin/prlimit",
+            ["--nofile=40", "--", daemonBinary, "run", "-c", config]
+        )
+        #expect(daemon.waitForLog(containing: "msg=started", timeout: .seconds(20)) != nil, "\(daemon.logText)")
+
+        var clients: [TestSocket] = []
+        for _ in 0..<60 {
+            clients.append(try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue)))
+        }
+        let warning = try #require(
+            daemon.waitForRecord(["msg": "accept failed: retrying every 0.25 s, waiting connections stay queued"])
+        )
+        #expect(warning["error"] == "Too many open files (errno 24)")
+        #expect(warning["service"] == "echo")
+        // Exhausted, it waits rather than spins: a busy accept loop would burn a whole core.
+        let before = Self.cpuSeconds(daemon.process.pid)
+        usleep(2_000_000)
+        let spent = Self.cpuSeconds(daemon.process.pid) - before
+        #expect(spent < 0.5, "\(spent) CPU seconds in 2 s while out of descriptors")
+        #expect(daemon.process.isRunning)
+
+        // The first clients were accepted and are served; with them gone, the queued ones are accepted too.
+        try clients[0].send([1])
+        #expect(clients[0].receive(limit: 1).bytes == [1])
+        let queued = clients.removeLast()
+        clients.removeAll()
+        try queued.send([2])
+        #expect(queued.receive(limit: 1).bytes == [2], "a connection queued while out of descriptors is served")
+        let fresh = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
+        try fresh.send([3])
+        #expect(fresh.receive(limit: 1).bytes == [3])
+        #expect(daemon.stop() == 0)
+    }
 }
