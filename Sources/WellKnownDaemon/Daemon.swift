@@ -73,6 +73,7 @@ final class Daemon: Service {
     func run() async throws {
         let started = ContinuousClock.now
         let (prepared, plan) = self.initial
+        let maxFiles = DescriptorLimit.raise()
         let datagramGuard = self.datagramGuard(for: prepared, plan: plan, replacing: nil)
         let listeners = try await self.open(self.wanted(prepared, plan: plan, datagramGuard: datagramGuard))
         // Every socket is open and paused: drop root before reading a byte from any of them.
@@ -93,6 +94,7 @@ final class Daemon: Service {
             metadata: [
                 "version": "\(WellKnownd.version)",
                 "config": "\(prepared.configuration.source)",
+                "max_files": .stringConvertible(maxFiles),
                 "listeners": "\(listeners.map(\.label).joined(separator: ", "))",
             ]
         )
