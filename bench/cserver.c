@@ -25,9 +25,9 @@ enum kind { ECHO, DISCARD, CHARGEN, DAYTIME, TIME, KINDS };
 struct conn {
     int fd;
     enum kind kind;
-    int listener;  // 1: TCP listener, 2: UDP socket, 0: connection
-    size_t off, len;  // echo: pending bytes in buf; chargen: offset in the cycle
-    unsigned char buf[];
+    int listener;          // 1: TCP listener, 2: UDP socket, 0: connection
+    size_t off, len;       // echo: pending bytes in `pending`; chargen: offset in the cycle
+    unsigned char *pending;  // echo: what the peer has not taken yet (allocated only then)
 };
 
 #define CYCLE 7030
@@ -67,6 +67,7 @@ static void modify(int ep, struct conn *c, uint32_t events) {
 
 static void finish(struct conn *c) {
     close(c->fd);
+    free(c->pending);
     free(c);
 }
 
@@ -88,7 +89,7 @@ static void accept_all(int ep, struct conn *l) {
             close(fd);
             continue;
         }
-        struct conn *c = calloc(1, sizeof *c + (l->kind == ECHO ? CHUNK : 0));
+        struct conn *c = calloc(1, sizeof *c);
         c->fd = fd;
         c->kind = l->kind;
         add(ep, c, l->kind == CHARGEN ? EPOLLOUT : EPOLLIN);
@@ -167,16 +168,29 @@ static void *loop(void *arg) {
                 break;
             case ECHO:
                 if (c->len == 0) {
-                    r = read(c->fd, c->buf, CHUNK);
+                    // Read into the thread's buffer, echo at once; keep only what the peer does not take.
+                    r = read(c->fd, sink, sizeof sink);
                     if (r == 0 || (r < 0 && errno != EAGAIN)) {
                         finish(c);
                         break;
                     }
                     if (r < 0) break;
-                    c->off = 0;
-                    c->len = (size_t)r;
+                    ssize_t w = write(c->fd, sink, (size_t)r);
+                    if (w < 0 && errno != EAGAIN) {
+                        finish(c);
+                        break;
+                    }
+                    if (w < 0) w = 0;
+                    if (w < r) {
+                        c->pending = malloc((size_t)(r - w));
+                        memcpy(c->pending, sink + w, (size_t)(r - w));
+                        c->off = 0;
+                        c->len = (size_t)(r - w);
+                        modify(ep, c, EPOLLOUT);  // stop reading until the peer has taken it
+                    }
+                    break;
                 }
-                r = write(c->fd, c->buf + c->off, c->len);
+                r = write(c->fd, c->pending + c->off, c->len);
                 if (r < 0 && errno != EAGAIN) {
                     finish(c);
                     break;
@@ -185,9 +199,11 @@ static void *loop(void *arg) {
                     c->off += (size_t)r;
                     c->len -= (size_t)r;
                 }
-                // Stop reading while the peer has not taken what we owe it.
-                if (c->len > 0 && !(events[i].events & EPOLLOUT)) modify(ep, c, EPOLLOUT);
-                else if (c->len == 0 && (events[i].events & EPOLLOUT)) modify(ep, c, EPOLLIN);
+                if (c->len == 0) {
+                    free(c->pending);
+                    c->pending = NULL;
+                    modify(ep, c, EPOLLIN);
+                }
                 break;
             default:
                 break;

@@ -225,15 +225,27 @@ static void *chargen(void *arg) {
         return NULL;
     }
     static __thread unsigned char in[65536];
-    long long offset = 0;
+    // Servers start the ring at different lines: the first full line received fixes where in the cycle we are,
+    // and from there every byte must follow the pattern.
+    long long offset = -1;
     while (!g_stop) {
         ssize_t r = read(fd, in, sizeof in);
         if (r <= 0) {
             g_errors++;
             break;
         }
-        // Compare against the cycle, in at most two pieces per wrap.
         ssize_t i = 0;
+        if (offset < 0) {
+            if (r < 74) continue;  // too short to place; such tiny reads do not happen with these servers
+            for (long start = 0; start < CHARGEN_CYCLE; start += 74) {
+                if (memcmp(in, g_chargen + start, 74) == 0) offset = start;
+            }
+            if (offset < 0) {
+                g_bad++;
+                g_stop = 1;
+                break;
+            }
+        }
         while (i < r) {
             long pos = (long)((offset + i) % CHARGEN_CYCLE);
             ssize_t len = CHARGEN_CYCLE - pos;
