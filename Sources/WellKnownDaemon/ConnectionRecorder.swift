@@ -48,8 +48,11 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
     private var lifetimeEnd: Scheduled<Void>?
-    private var client = "?"
-    private var server = "?"
+    // The socket pair, formatted only when a line is logged.
+    private var remote: SocketAddress?
+    private var local: SocketAddress?
+    private var client: String { self.remote.map { $0.isUnix ? "unix" : $0.logDescription } ?? "?" }
+    private var server: String { self.local?.logDescription ?? "?" }
     private var bytesIn = 0
     private var bytesOut = 0
     private var clientClosed = false
@@ -77,10 +80,9 @@ final class ConnectionRecorder: ChannelDuplexHandler {
         if let idle = self.bounds.idleTimeout {
             self.scheduleIdleCheck(context: context, after: TimeAmount(idle))
         }
-        self.client = context.channel.remoteAddress?.logDescription ?? "?"
-        self.server = context.channel.localAddress?.logDescription ?? "?"
+        self.remote = context.channel.remoteAddress
+        self.local = context.channel.localAddress
         if case .unixDomainSocket = context.channel.localAddress {
-            self.client = "unix"
             // On the event loop the provider answers at once.
             (context.channel as? any SocketOptionProvider)?
                 .unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
@@ -197,6 +199,10 @@ final class ConnectionRecorder: ChannelDuplexHandler {
         self.idleCheck?.cancel()
         self.lifetimeEnd?.cancel()
         self.counters.open.add(-1, ordering: .relaxed)
+        guard self.logger.logLevel <= .info else {
+            context.fireChannelInactive()
+            return
+        }
         let end = self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset)
         var metadata: Logger.Metadata = [
             "service": "\(self.counters.service)",

@@ -268,7 +268,7 @@ final class Daemon: Service {
 
     private static func close(_ listeners: [RunningListener]) async {
         for listener in listeners {
-            try? await listener.channel.close()
+            await listener.close()
         }
     }
 

@@ -49,23 +49,34 @@ final class RunningListener: Sendable {
     let key: ListenerKey
     /// `daytime/tcp 127.0.0.1:6013`, or for an inherited socket `daytime/tcp 127.0.0.1:6013 (fd 3)`.
     let label: String
-    let channel: any Channel
+    /// One socket per event loop for an IP address the daemon binds (SO_REUSEPORT: the kernel spreads connections
+    /// and datagrams over them, and a connection stays on the loop that accepted it); one for an inherited socket
+    /// or an AF_UNIX path.
+    let channels: [any Channel]
     private let route: RouteBox
     private let logger: Logger
 
-    init(key: ListenerKey, label: String, channel: any Channel, route: RouteBox, logger: Logger) {
+    init(key: ListenerKey, label: String, channels: [any Channel], route: RouteBox, logger: Logger) {
         self.key = key
         self.label = label
-        self.channel = channel
+        self.channels = channels
         self.route = route
         self.logger = logger
+    }
+
+    func close() async {
+        for channel in self.channels {
+            try? await channel.close()
+        }
     }
 
     var current: Route { self.route.withLockedValue { $0 } }
 
     /// Starts accepting (TCP) or reading (UDP): listeners are opened paused.
     func resume() async throws {
-        try await self.channel.setOption(.autoRead, value: true).get()
+        for channel in self.channels {
+            try await channel.setOption(.autoRead, value: true).get()
+        }
     }
 
     /// Serves `route` from now on. Open TCP connections keep the handlers they started with; a UDP socket swaps its
@@ -74,13 +85,15 @@ final class RunningListener: Sendable {
         self.route.withLockedValue { $0 = route }
         guard route.transport == .udp else { return }
         let logger = self.logger
-        try await self.channel.eventLoop.submit { [channel = self.channel] in
-            let pipeline = channel.pipeline.syncOperations
-            for name in DatagramPipeline.names(in: pipeline) {
-                _ = pipeline.removeHandler(name: name)
-            }
-            try DatagramPipeline.install(route, on: pipeline, logger: logger)
-        }.get()
+        for channel in self.channels {
+            try await channel.eventLoop.submit {
+                let pipeline = channel.pipeline.syncOperations
+                for name in DatagramPipeline.names(in: pipeline) {
+                    _ = pipeline.removeHandler(name: name)
+                }
+                try DatagramPipeline.install(route, on: pipeline, logger: logger)
+            }.get()
+        }
     }
 }
 
@@ -203,51 +216,85 @@ struct ListenerFactory {
     static let datagramBufferSize = 65536
 
     static let ipv6Only = ChannelOptions.socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_V6ONLY))
+    static let reusePort = ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_REUSEPORT))
 
     func bind(_ listener: Listener, route: Route) async throws(BindError) -> RunningListener {
         let box = RouteBox(route)
-        let channel: any Channel
+        var channels: [any Channel] = []
         do {
             switch listener.address {
             case .unix(let path):
                 // A socket file left by an earlier run is replaced; anything else at the path is an error.
                 switch listener.transport {
                 case .tcp:
-                    channel = try await self.streamBootstrap(box)
-                        .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    channels.append(
+                        try await self.streamBootstrap(box, on: self.group)
+                            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    )
                 case .udp:
-                    channel = try await self.datagramBootstrap(box, packetInfo: false)
-                        .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    channels.append(
+                        try await self.datagramBootstrap(box, on: self.group, packetInfo: false)
+                            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    )
                 }
             case .ip(let bindAddress, let port):
                 let address = try SocketAddress(ipAddress: bindAddress.text, port: port)
                 // "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6 address only itself.
                 let v6only: SocketOptionValue? = bindAddress.family == .ipv6 ? (bindAddress.isWildcard ? 0 : 1) : nil
-                switch listener.transport {
-                case .tcp:
-                    var bootstrap = self.streamBootstrap(box)
-                    if let v6only {
-                        bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
+                // SO_REUSEPORT would let a second daemon (of the same user) share the port without a word: a plain
+                // bind first proves that nobody holds it.
+                try Self.probe(address, transport: listener.transport, v6only: v6only)
+                for loop in self.group.makeIterator() {
+                    switch listener.transport {
+                    case .tcp:
+                        var bootstrap = self.streamBootstrap(box, on: loop)
+                            .serverChannelOption(Self.reusePort, value: 1)
+                        if let v6only {
+                            bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
+                        }
+                        channels.append(try await bootstrap.bind(to: address).get())
+                    case .udp:
+                        var bootstrap = self.datagramBootstrap(box, on: loop)
+                            .channelOption(Self.reusePort, value: 1)
+                        if let v6only {
+                            bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
+                        }
+                        channels.append(try await bootstrap.bind(to: address).get())
                     }
-                    channel = try await bootstrap.bind(to: address).get()
-                case .udp:
-                    var bootstrap = self.datagramBootstrap(box)
-                    if let v6only {
-                        bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
-                    }
-                    channel = try await bootstrap.bind(to: address).get()
                 }
             }
         } catch {
+            for channel in channels {
+                try? await channel.close()
+            }
             throw BindError(listener: listener, cause: error)
         }
         return RunningListener(
             key: .bound(listener.transport, listener.address),
             label: listener.description,
-            channel: channel,
+            channels: channels,
             route: box,
             logger: self.logger
         )
+    }
+
+    /// Binds `address` once without SO_REUSEPORT (and, for UDP, without SO_REUSEADDR), then closes it: fails with
+    /// EADDRINUSE if any socket holds the address.
+    static func probe(_ address: SocketAddress, transport: Transport, v6only: SocketOptionValue?) throws {
+        let type = transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        let fd = socket(Int32(address.protocol.rawValue), type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        defer { Glibc.close(fd) }
+        var one: Int32 = 1
+        if transport == .tcp {
+            // A listener's old connections in TIME_WAIT must not count as "in use".
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if var v6only {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let result = address.withSockAddr { Glibc.bind(fd, $0, socklen_t($1)) }
+        guard result == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
     }
 
     /// Serves a socket systemd passed us. NIO takes the descriptor over.
@@ -257,12 +304,12 @@ struct ListenerFactory {
         do {
             switch route.transport {
             case .tcp:
-                channel = try await self.streamBootstrap(box).withBoundSocket(socket.fd).get()
+                channel = try await self.streamBootstrap(box, on: self.group).withBoundSocket(socket.fd).get()
                 // Adopting a listener calls listen(fd, 128); give it back the backlog systemd chose (Backlog=,
                 // SOMAXCONN by default), which the kernel caps at net.core.somaxconn.
                 _ = listen(socket.fd, socket.backlog ?? SOMAXCONN)
             case .udp:
-                channel = try await self.datagramBootstrap(box, packetInfo: socket.kind == .udp)
+                channel = try await self.datagramBootstrap(box, on: self.group, packetInfo: socket.kind == .udp)
                     .withBoundSocket(socket.fd).get()
             }
         } catch {
@@ -272,17 +319,18 @@ struct ListenerFactory {
         return RunningListener(
             key: .inherited(fd: socket.fd),
             label: "\(route.service)/\(route.transport.rawValue) \(address) (fd \(socket.fd))",
-            channel: channel,
+            channels: [channel],
             route: box,
             logger: self.logger
         )
     }
 
-    private func streamBootstrap(_ box: RouteBox) -> ServerBootstrap {
+    /// `group`: one event loop for a per-loop socket, whose connections then stay on that loop.
+    private func streamBootstrap(_ box: RouteBox, on group: any EventLoopGroup) -> ServerBootstrap {
         let registry = self.registry
         let logger = self.logger
         let gate = self.connectionGate
-        return ServerBootstrap(group: self.group)
+        return ServerBootstrap(group: group)
             // Opened paused: nothing is accepted until privileges are dropped and `resume()` is called.
             .serverChannelOption(.autoRead, value: false)
             .serverChannelOption(.backlog, value: 1024)
@@ -321,9 +369,11 @@ struct ListenerFactory {
     }
 
     /// `packetInfo`: learn each datagram's destination address (IP sockets; AF_UNIX has no such thing).
-    private func datagramBootstrap(_ box: RouteBox, packetInfo: Bool = true) -> DatagramBootstrap {
+    private func datagramBootstrap(_ box: RouteBox, on group: any EventLoopGroup, packetInfo: Bool = true)
+        -> DatagramBootstrap
+    {
         let logger = self.logger
-        var bootstrap = DatagramBootstrap(group: self.group)
+        var bootstrap = DatagramBootstrap(group: group)
             // Opened paused: nothing is read until privileges are dropped and `resume()` is called.
             .channelOption(.autoRead, value: false)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -46,12 +46,17 @@ public struct WellKnownLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = self.metadata
-        if let provided = self.metadataProvider?.get() {
-            merged.merge(provided) { $1 }
-        }
-        if let extra = event.metadata {
-            merged.merge(extra) { $1 }
+        var merged: Logger.Metadata
+        if self.metadata.isEmpty, self.metadataProvider == nil {
+            merged = event.metadata ?? [:]  // the usual case: no copy, no merge
+        } else {
+            merged = self.metadata
+            if let provided = self.metadataProvider?.get() {
+                merged.merge(provided) { $1 }
+            }
+            if let extra = event.metadata {
+                merged.merge(extra) { $1 }
+            }
         }
         let line = Self.formatLine(
             level: event.level,
@@ -70,6 +75,20 @@ public struct WellKnownLogHandler: LogHandler {
     static let keyOrder = [
         "service", "proto", "client", "server", "duration", "bytes_in", "bytes_out", "end", "reply",
     ]
+    private static let orderedKeys = Set(keyOrder)
+
+    /// The keys of `metadata` in line order; the sorting is only paid for keys outside `keyOrder`.
+    private static func orderedKeys(of metadata: Logger.Metadata) -> [String] {
+        var keys: [String] = []
+        keys.reserveCapacity(metadata.count)
+        for key in Self.keyOrder where metadata[key] != nil {
+            keys.append(key)
+        }
+        if keys.count < metadata.count {
+            keys += metadata.keys.filter { !Self.orderedKeys.contains($0) }.sorted()
+        }
+        return keys
+    }
 
     static func formatLine(
         level: Logger.Level,
@@ -84,8 +103,7 @@ public struct WellKnownLogHandler: LogHandler {
         if journal {
             out.append(contentsOf: "<\(level.syslogPriority)>".utf8)
         }
-        let keys =
-            Self.keyOrder.filter { metadata[$0] != nil } + metadata.keys.filter { !Self.keyOrder.contains($0) }.sorted()
+        let keys = Self.orderedKeys(of: metadata)
         switch format {
         case .text:
             if let time {

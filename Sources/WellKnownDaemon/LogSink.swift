@@ -36,12 +36,18 @@ public final class LogSink: @unchecked Sendable {
     /// Queues one whole line (newline included). Never blocks on the descriptor.
     public func write(_ line: [UInt8]) {
         self.state.lock()
+        let wasEmpty = self.pending.isEmpty && self.dropped == 0
         if self.pending.count + line.count <= self.capacity {
             self.pending.append(contentsOf: line)
         } else {
             self.dropped += 1
         }
-        self.state.unlock(withValue: 1)
+        // Only the first line of a batch wakes the writer; the others just join it.
+        if wasEmpty {
+            self.state.unlock(withValue: 1)
+        } else {
+            self.state.unlock()
+        }
     }
 
     /// Waits until everything queued so far has been written, or `timeout` has passed. For shutdown.
@@ -61,6 +67,10 @@ public final class LogSink: @unchecked Sendable {
         batch.reserveCapacity(64 << 10)
         while true {
             self.state.lock(whenValue: 1)
+            // Let a busy moment's lines gather for a millisecond: one write and one wake-up for all of them.
+            self.state.unlock()
+            usleep(1000)
+            self.state.lock()
             swap(&batch, &self.pending)
             let dropped = self.dropped
             self.dropped = 0

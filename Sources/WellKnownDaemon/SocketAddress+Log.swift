@@ -12,19 +12,45 @@ extension SocketAddress {
         switch self {
         case .unixDomainSocket: return self.logHost
         case .v4, .v6:
-            let host = self.logHost
-            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            if let bytes = self.ipBytes, bytes.count == 4 {
+                return Self.dottedQuad(bytes, port: port)
+            }
+            return "[\(self.logHost)]:\(port)"
         }
+    }
+
+    var isUnix: Bool {
+        if case .unixDomainSocket = self { return true }
+        return false
+    }
+
+    /// `a.b.c.d` or `a.b.c.d:port`, formatted by hand: this runs for every logged connection and datagram.
+    private static func dottedQuad(_ bytes: [UInt8], port: Int?) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(21)
+        func decimal(_ value: Int) {
+            if value >= 10 { decimal(value / 10) }
+            out.append(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        for (index, byte) in bytes.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ".")) }
+            decimal(Int(byte))
+        }
+        if let port {
+            out.append(UInt8(ascii: ":"))
+            decimal(port)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The address without its port, v4-mapped IPv6 unmapped.
     var logHost: String {
         switch self {
         case .v4:
-            return self.ipAddress ?? "?"
+            return self.ipBytes.map { Self.dottedQuad($0, port: nil) } ?? "?"
         case .v6:
             if let bytes = self.ipBytes, bytes.count == 4 {
-                return "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3])"
+                return Self.dottedQuad(bytes, port: nil)
             }
             return self.ipAddress ?? "?"
         case .unixDomainSocket:

@@ -78,6 +78,22 @@ import Glibc
         #expect(portIsFree(port, host: "127.0.0.1"), "the good entry must not have been bound either")
     }
 
+    @Test(arguments: ["tcp", "udp"])
+    func aSecondDaemonOnTheSamePortFailsDespiteSOReusePort(transport: String) throws {
+        let directory = try TemporaryDirectory()
+        let (first, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
+            "services:\n  - {service: time, port: \(p[0]), transport: \(transport), bind: 127.0.0.1}\n"
+        }
+        let second = try runToCompletion(["run", "-c", "\(directory.path)/wellknownd.yaml"])
+        #expect(second.status == 71, "\(second.stderr)")
+        #expect(
+            second.stderr.contains(
+                "cannot listen on \(transport) 127.0.0.1:\(ports[0]) for time: Address already in use (errno 98)"
+            )
+        )
+        #expect(first.stop() == 0)
+    }
+
     @Test func aBindFailureNamesTheAddressPortAndCauseAndExits71() throws {
         let directory = try TemporaryDirectory()
         let port = try freePorts(1, host: "127.0.0.1")[0]
