@@ -214,6 +214,7 @@ struct ListenerFactory {
     /// Largest UDP payload: 65507 bytes over IPv4, 65527 over IPv6. NIO's default 2048-byte datagram buffer
     /// would silently truncate echo replies, as xinetd does.
     static let datagramBufferSize = 65536
+    static let datagramsPerRead = 8
 
     static let ipv6Only = ChannelOptions.socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_V6ONLY))
     static let reusePort = ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_REUSEPORT))
@@ -377,7 +378,13 @@ struct ListenerFactory {
             // Opened paused: nothing is read until privileges are dropped and `resume()` is called.
             .channelOption(.autoRead, value: false)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize))
+            // recvmmsg: up to `datagramsPerRead` datagrams per system call; NIO cuts the buffer into that many equal
+            // slices, so each slice must hold the largest datagram.
+            .channelOption(
+                .recvAllocator,
+                value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize * Self.datagramsPerRead)
+            )
+            .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
         if packetInfo {
             // Only set where it applies: NIO sets the IP option even for `false`, which AF_UNIX refuses.
             bootstrap = bootstrap.channelOption(.receivePacketInfo, value: true)
