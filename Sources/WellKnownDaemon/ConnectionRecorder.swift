@@ -203,27 +203,55 @@ final class ConnectionRecorder: ChannelDuplexHandler {
             context.fireChannelInactive()
             return
         }
-        let end = self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset)
-        var metadata: Logger.Metadata = [
-            "service": "\(self.counters.service)",
-            "proto": "tcp",
-            "client": "\(self.client)",
-            "server": "\(self.server)",
-            "duration": .stringConvertible(LogSeconds(context.eventLoop.now - self.started)),
-            "bytes_in": .stringConvertible(self.bytesIn),
-            "bytes_out": .stringConvertible(self.bytesOut),
-            "end": "\(end.rawValue)",
-        ]
-        if let credentials = self.peerCredentials {
-            metadata["peer_pid"] = .stringConvertible(Int(credentials.pid))
-            metadata["peer_uid"] = .stringConvertible(Int(credentials.uid))
-            metadata["peer_gid"] = .stringConvertible(Int(credentials.gid))
-        }
-        if let errorDescription = self.errorDescription {
-            metadata["error"] = "\(errorDescription)"
-        }
-        self.logger.info("connection", metadata: metadata)
+        let record = ConnectionRecord(
+            service: self.counters.service,
+            client: self.remote,
+            server: self.local,
+            duration: context.eventLoop.now - self.started,
+            bytesIn: self.bytesIn,
+            bytesOut: self.bytesOut,
+            end: self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset),
+            peerCredentials: self.peerCredentials,
+            error: self.errorDescription
+        )
+        self.logger.info("connection", metadata: record.metadata)
         context.fireChannelInactive()
+    }
+}
+
+/// The socket-pair line of a TCP connection, written field by field (see `LogRecordFields`).
+struct ConnectionRecord: LogRecordFields {
+    let service: String
+    let client: SocketAddress?
+    let server: SocketAddress?
+    let duration: TimeAmount
+    let bytesIn: Int
+    let bytesOut: Int
+    let end: ConnectionEnd
+    let peerCredentials: PeerCredentials?
+    let error: String?
+
+    func write(to fields: inout LogFieldWriter) {
+        fields.string("service", self.service)
+        fields.token("proto", "tcp")
+        if let client = self.client, client.isUnix {
+            fields.token("client", "unix")
+        } else {
+            fields.address("client", self.client)
+        }
+        fields.address("server", self.server)
+        fields.seconds("duration", self.duration)
+        fields.int("bytes_in", self.bytesIn)
+        fields.int("bytes_out", self.bytesOut)
+        fields.token("end", self.end.rawValue)
+        if let error = self.error {
+            fields.string("error", error)
+        }
+        if let credentials = self.peerCredentials {
+            fields.int("peer_gid", Int(credentials.gid))
+            fields.int("peer_pid", Int(credentials.pid))
+            fields.int("peer_uid", Int(credentials.uid))
+        }
     }
 }
 

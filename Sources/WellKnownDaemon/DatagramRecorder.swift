@@ -54,17 +54,16 @@ final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
 
         self.logger.info(
             "datagram",
-            metadata: [
-                "service": "\(self.counters.service)",
-                "proto": "udp",
-                "client": "\(envelope.remoteAddress.logDescription)",
-                // Formatted only if the line is logged: the metadata is an autoclosure.
-                "server":
-                    "\(envelope.metadata?.packetInfo?.destinationAddress.logDescription(port: self.localPort) ?? self.boundServer)",
-                "bytes_in": .stringConvertible(bytesIn),
-                "bytes_out": .stringConvertible(replied ?? 0),
-                "reply": "\(replied == nil ? "none" : "sent")",
-            ]
+            // Built only if the line is logged: the metadata is an autoclosure.
+            metadata: DatagramRecord(
+                service: self.counters.service,
+                client: envelope.remoteAddress,
+                destination: envelope.metadata?.packetInfo?.destinationAddress,
+                localPort: self.localPort,
+                boundServer: self.boundServer,
+                bytesIn: bytesIn,
+                bytesOut: replied
+            ).metadata
         )
     }
 
@@ -79,5 +78,31 @@ final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // A datagram socket serves everyone: an error from one exchange never closes it.
         self.logger.debug("datagram error", metadata: ["service": "\(self.counters.service)", "error": "\(error)"])
+    }
+}
+
+/// The socket-pair line of a datagram, written field by field (see `LogRecordFields`). The server side is the
+/// datagram's real destination (IP_PKTINFO) with our port, or the bound address where there is none (AF_UNIX).
+struct DatagramRecord: LogRecordFields {
+    let service: String
+    let client: SocketAddress
+    let destination: SocketAddress?
+    let localPort: Int
+    let boundServer: String
+    let bytesIn: Int
+    let bytesOut: Int?
+
+    func write(to fields: inout LogFieldWriter) {
+        fields.string("service", self.service)
+        fields.token("proto", "udp")
+        fields.address("client", self.client)
+        if let destination = self.destination {
+            fields.address("server", destination, port: self.localPort)
+        } else {
+            fields.string("server", self.boundServer)
+        }
+        fields.int("bytes_in", self.bytesIn)
+        fields.int("bytes_out", self.bytesOut ?? 0)
+        fields.token("reply", self.bytesOut == nil ? "none" : "sent")
     }
 }

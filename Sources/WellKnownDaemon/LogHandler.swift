@@ -71,23 +71,39 @@ public struct WellKnownLogHandler: LogHandler {
 
     // MARK: Formatting (pure, tested)
 
-    /// Keys that come first, in this order, so that lines of one kind line up; the rest follow sorted.
-    static let keyOrder = [
-        "service", "proto", "client", "server", "duration", "bytes_in", "bytes_out", "end", "reply",
-    ]
-    private static let orderedKeys = Set(keyOrder)
+    /// Keys that come first, in this order, so that lines of one kind line up: service, proto, client, server,
+    /// duration, bytes_in, bytes_out, end, reply; the rest follow sorted. A `switch`, so no hashing per line.
+    private static func rank(_ key: String) -> Int {
+        switch key {
+        case "service": return 0
+        case "proto": return 1
+        case "client": return 2
+        case "server": return 3
+        case "duration": return 4
+        case "bytes_in": return 5
+        case "bytes_out": return 6
+        case "end": return 7
+        case "reply": return 8
+        default: return 9
+        }
+    }
 
-    /// The keys of `metadata` in line order; the sorting is only paid for keys outside `keyOrder`.
-    private static func orderedKeys(of metadata: Logger.Metadata) -> [String] {
-        var keys: [String] = []
-        keys.reserveCapacity(metadata.count)
-        for key in Self.keyOrder where metadata[key] != nil {
-            keys.append(key)
+    /// The entries of `metadata` in line order: the known keys drop into their slots, only the others are sorted.
+    private static func ordered(_ metadata: Logger.Metadata) -> [(key: String, value: Logger.Metadata.Value)] {
+        var slots: [(key: String, value: Logger.Metadata.Value)?] = Array(repeating: nil, count: 9)
+        var rest: [(key: String, value: Logger.Metadata.Value)] = []
+        for (key, value) in metadata {
+            let rank = Self.rank(key)
+            if rank < slots.count {
+                slots[rank] = (key, value)
+            } else {
+                rest.append((key, value))
+            }
         }
-        if keys.count < metadata.count {
-            keys += metadata.keys.filter { !Self.orderedKeys.contains($0) }.sorted()
+        if rest.count > 1 {
+            rest.sort { $0.key < $1.key }
         }
-        return keys
+        return slots.compactMap { $0 } + rest
     }
 
     static func formatLine(
@@ -103,7 +119,28 @@ public struct WellKnownLogHandler: LogHandler {
         if journal {
             out.append(contentsOf: "<\(level.syslogPriority)>".utf8)
         }
-        let keys = Self.orderedKeys(of: metadata)
+        var record: (any LogRecordFields)?
+        var entries: [(key: String, value: Logger.Metadata.Value)] = []
+        if metadata.count == 1, let only = metadata.first, only.key == LogRecord.key,
+            case .stringConvertible(let value) = only.value, let fields = value as? any LogRecordFields
+        {
+            record = fields  // the hot path: a socket-pair line and nothing else
+        } else {
+            entries = Self.ordered(metadata)
+            if let index = entries.firstIndex(where: { $0.key == LogRecord.key }),
+                case .stringConvertible(let value) = entries[index].value, let fields = value as? any LogRecordFields
+            {
+                record = fields
+                entries.remove(at: index)
+            }
+        }
+        func appendRecord(_ format: LogFormat) {
+            guard let record else { return }
+            var writer = LogFieldWriter(format: format, out: [])
+            swap(&writer.out, &out)
+            record.write(to: &writer)
+            swap(&writer.out, &out)
+        }
         switch format {
         case .text:
             if let time {
@@ -113,8 +150,8 @@ public struct WellKnownLogHandler: LogHandler {
             }
             out.append(contentsOf: "level=\(level.rawValue) msg=".utf8)
             Self.appendLogfmtValue(message, to: &out)
-            for key in keys {
-                guard let value = metadata[key] else { continue }
+            appendRecord(.text)
+            for (key, value) in entries {
                 out.append(UInt8(ascii: " "))
                 out.append(contentsOf: key.utf8)
                 out.append(UInt8(ascii: "="))
@@ -129,8 +166,8 @@ public struct WellKnownLogHandler: LogHandler {
             }
             out.append(contentsOf: "\"level\":\"\(level.rawValue)\",\"msg\":".utf8)
             Self.appendJSONString(message, to: &out)
-            for key in keys {
-                guard let value = metadata[key] else { continue }
+            appendRecord(.json)
+            for (key, value) in entries {
                 out.append(UInt8(ascii: ","))
                 Self.appendJSONString(key, to: &out)
                 out.append(UInt8(ascii: ":"))

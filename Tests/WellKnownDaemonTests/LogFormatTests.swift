@@ -49,6 +49,34 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
         #expect(object["bytes_in"] as? Int == 5)
     }
 
+    @Test func aSocketPairRecordIsWrittenFieldByFieldInBothFormats() throws {
+        let record = ConnectionRecord(
+            service: "echo",
+            client: try SocketAddress(ipAddress: "::ffff:198.51.100.7", port: 40001),
+            server: try SocketAddress(ipAddress: "::1", port: 6007),
+            duration: .microseconds(1234),
+            bytesIn: 5,
+            bytesOut: 12_345_678_901,
+            end: .client,
+            peerCredentials: nil,
+            error: "a \"quoted\" reason"
+        )
+        #expect(
+            line(.text, record.metadata)
+                == "ts=2026-11-25T00:04:48.007Z level=info msg=connection service=echo proto=tcp client=198.51.100.7:40001 server=[::1]:6007 duration=0.0012 bytes_in=5 bytes_out=12345678901 end=client error=\"a \\\"quoted\\\" reason\"\n"
+        )
+        let json = line(.json, record.metadata)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["client"] as? String == "198.51.100.7:40001")
+        #expect(object["server"] as? String == "[::1]:6007")
+        #expect(object["duration"] as? Double == 0.0012)
+        #expect(object["bytes_out"] as? Int == 12_345_678_901)
+        #expect(object["error"] as? String == "a \"quoted\" reason")
+        #expect(object["fields"] == nil, "the record is expanded, not nested")
+        // Another log handler gets the same fields as text.
+        #expect(record.description.hasPrefix("service=echo proto=tcp client=198.51.100.7:40001 server=[::1]:6007 "))
+    }
+
     @Test func journalLinesCarryTheSyslogPriorityAndNoTimestamp() {
         #expect(line(.text, journal: true, ["service": "time"]) == "<6>level=info msg=connection service=time\n")
         let warning = WellKnownLogHandler.formatLine(
