@@ -255,7 +255,9 @@ struct ListenerFactory {
                         }
                         channels.append(try await bootstrap.bind(to: address).get())
                     case .udp:
-                        var bootstrap = self.datagramBootstrap(box, on: loop)
+                        // Only a wildcard socket needs each datagram's destination (IP_PKTINFO); on a specific
+                        // address it is that address, and the control messages would cost every datagram.
+                        var bootstrap = self.datagramBootstrap(box, on: loop, packetInfo: bindAddress.isWildcard)
                             .channelOption(Self.reusePort, value: 1)
                         if let v6only {
                             bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
@@ -310,8 +312,13 @@ struct ListenerFactory {
                 // SOMAXCONN by default), which the kernel caps at net.core.somaxconn.
                 _ = listen(socket.fd, socket.backlog ?? SOMAXCONN)
             case .udp:
-                channel = try await self.datagramBootstrap(box, on: self.group, packetInfo: socket.kind == .udp)
-                    .withBoundSocket(socket.fd).get()
+                let wildcard = socket.localAddress?.ipBytes?.allSatisfy { $0 == 0 } ?? false
+                channel = try await self.datagramBootstrap(
+                    box,
+                    on: self.group,
+                    packetInfo: socket.kind == .udp && wildcard
+                )
+                .withBoundSocket(socket.fd).get()
             }
         } catch {
             throw ActivationError("\(socket) could not be served: \(error)")
@@ -369,8 +376,8 @@ struct ListenerFactory {
             }
     }
 
-    /// `packetInfo`: learn each datagram's destination address (IP sockets; AF_UNIX has no such thing).
-    private func datagramBootstrap(_ box: RouteBox, on group: any EventLoopGroup, packetInfo: Bool = true)
+    /// `packetInfo`: learn each datagram's destination address (wildcard IP sockets; AF_UNIX has no such thing).
+    private func datagramBootstrap(_ box: RouteBox, on group: any EventLoopGroup, packetInfo: Bool)
         -> DatagramBootstrap
     {
         let logger = self.logger

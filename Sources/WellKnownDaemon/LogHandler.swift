@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import WellKnownServices
 
 #if canImport(Glibc)
@@ -179,16 +180,37 @@ public struct WellKnownLogHandler: LogHandler {
         return out
     }
 
-    /// `2026-11-27T05:10:00.123Z`
+    /// `2026-11-27T05:10:00.123Z`. The date and time up to the second are formatted once per second and thread.
     static func appendTimestamp(_ time: WallClockTime, to out: inout [UInt8]) {
-        let civil = CivilTime(secondsSinceEpoch: time.secondsSinceEpoch)
-        var w = ASCIIWriter(capacity: 24)
-        w.appendISO8601(civil)
-        w.append(".")
-        w.append(Int(time.nanoseconds) / 1_000_000, width: 3)
-        w.append("Z")
-        out.append(contentsOf: w.bytes)
+        let cache =
+            Self.timestampCache.currentValue
+            ?? {
+                let fresh = TimestampCache()
+                Self.timestampCache.currentValue = fresh
+                return fresh
+            }()
+        if cache.second != time.secondsSinceEpoch {
+            var w = ASCIIWriter(capacity: 20)
+            w.appendISO8601(CivilTime(secondsSinceEpoch: time.secondsSinceEpoch))
+            cache.second = time.secondsSinceEpoch
+            cache.prefix = w.bytes
+        }
+        out.append(contentsOf: cache.prefix)
+        let millis = Int(time.nanoseconds) / 1_000_000
+        out.append(UInt8(ascii: "."))
+        out.append(UInt8(ascii: "0") + UInt8(millis / 100))
+        out.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(millis % 10))
+        out.append(UInt8(ascii: "Z"))
     }
+
+    /// Unchecked: each instance lives in one thread's slot and is only ever touched by that thread.
+    private final class TimestampCache: @unchecked Sendable {
+        var second: Int64 = .min
+        var prefix: [UInt8] = []
+    }
+
+    private static let timestampCache = ThreadSpecificVariable<TimestampCache>()
 
     private static func flatten(_ value: Logger.Metadata.Value) -> String {
         switch value {

@@ -77,6 +77,23 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
         #expect(record.description.hasPrefix("service=echo proto=tcp client=198.51.100.7:40001 server=[::1]:6007 "))
     }
 
+    @Test func theCachedTimestampFollowsTheClockAcrossSecondsAndBack() {
+        func stamp(_ seconds: Int64, _ nanoseconds: Int32) -> String {
+            var out: [UInt8] = []
+            WellKnownLogHandler.appendTimestamp(
+                WallClockTime(secondsSinceEpoch: seconds, nanoseconds: nanoseconds),
+                to: &out
+            )
+            return String(decoding: out, as: UTF8.self)
+        }
+        #expect(stamp(1_795_565_088, 7_000_000) == "2026-11-25T00:04:48.007Z")
+        #expect(stamp(1_795_565_088, 999_999_999) == "2026-11-25T00:04:48.999Z")
+        #expect(stamp(1_795_565_089, 0) == "2026-11-25T00:04:49.000Z")
+        #expect(stamp(1_795_565_088, 120_000_000) == "2026-11-25T00:04:48.120Z", "a clock stepped back")
+        #expect(stamp(1_798_761_599, 500_000_000) == "2026-12-31T23:59:59.500Z")
+        #expect(stamp(1_798_761_600, 0) == "2027-01-01T00:00:00.000Z")
+    }
+
     @Test func journalLinesCarryTheSyslogPriorityAndNoTimestamp() {
         #expect(line(.text, journal: true, ["service": "time"]) == "<6>level=info msg=connection service=time\n")
         let warning = WellKnownLogHandler.formatLine(
