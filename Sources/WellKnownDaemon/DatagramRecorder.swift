@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 
 /// The first handler of every UDP socket: counts datagrams and bytes, and writes one socket-pair record per
-/// datagram, answered or not. The local side is the datagram's real destination address (IP_PKTINFO /
-/// IPV6_RECVPKTINFO), which on a wildcard socket is not the bound address.
+/// datagram, answered or not. The local side is the datagram's real destination address: on a wildcard socket
+/// from IP_PKTINFO / IPV6_RECVPKTINFO (it is not the bound address there), elsewhere the bound address.
 ///
 /// Services reply from inside `channelRead`, so the reply to a datagram passes through `write` before the read
 /// returns; that is how the record learns the size of the reply.
@@ -82,7 +82,7 @@ final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// The socket-pair line of a datagram, written field by field (see `LogRecordFields`). The server side is the
-/// datagram's real destination (IP_PKTINFO) with our port, or the bound address where there is none (AF_UNIX).
+/// datagram's real destination (IP_PKTINFO, wildcard sockets) with our port, or else the bound address.
 struct DatagramRecord: LogRecordFields {
     let service: String
     let client: SocketAddress
