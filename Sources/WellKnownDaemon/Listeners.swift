@@ -123,13 +123,10 @@ final class AcceptBackoff: ChannelInboundHandler, RemovableChannelHandler {
         self.logger = logger
     }
 
-    static func isResourceShortage(_ error: any Error) -> Bool {
-        guard let io = error as? IOError else { return false }
-        return [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(io.errnoCode)
-    }
+    static let shortages: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard Self.isResourceShortage(error), let io = error as? IOError else {
+        guard let io = error as? IOError, Self.shortages.contains(io.errnoCode) else {
             context.fireErrorCaught(error)
             return
         }

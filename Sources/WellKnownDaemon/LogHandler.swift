@@ -89,6 +89,16 @@ public struct WellKnownLogHandler: LogHandler {
         }
     }
 
+    /// The socket-pair record among `metadata`, if any. Alone (the hot path: a connection or datagram line) it is
+    /// the first entry, found without hashing.
+    private static func record(in metadata: Logger.Metadata) -> (any LogRecordFields)? {
+        let value =
+            metadata.count == 1
+            ? metadata.first.flatMap { $0.key == LogRecord.key ? $0.value : nil } : metadata[LogRecord.key]
+        guard case .stringConvertible(let fields)? = value else { return nil }
+        return fields as? any LogRecordFields
+    }
+
     /// The entries of `metadata` in line order: the known keys drop into their slots, only the others are sorted.
     private static func ordered(_ metadata: Logger.Metadata) -> [(key: String, value: Logger.Metadata.Value)] {
         var slots: [(key: String, value: Logger.Metadata.Value)?] = Array(repeating: nil, count: 9)
@@ -120,20 +130,10 @@ public struct WellKnownLogHandler: LogHandler {
         if journal {
             out.append(contentsOf: "<\(level.syslogPriority)>".utf8)
         }
-        var record: (any LogRecordFields)?
-        var entries: [(key: String, value: Logger.Metadata.Value)] = []
-        if metadata.count == 1, let only = metadata.first, only.key == LogRecord.key,
-            case .stringConvertible(let value) = only.value, let fields = value as? any LogRecordFields
-        {
-            record = fields  // the hot path: a socket-pair line and nothing else
-        } else {
-            entries = Self.ordered(metadata)
-            if let index = entries.firstIndex(where: { $0.key == LogRecord.key }),
-                case .stringConvertible(let value) = entries[index].value, let fields = value as? any LogRecordFields
-            {
-                record = fields
-                entries.remove(at: index)
-            }
+        let record = Self.record(in: metadata)
+        var entries = metadata.count == 1 && record != nil ? [] : Self.ordered(metadata)
+        if record != nil {
+            entries.removeAll { $0.key == LogRecord.key }
         }
         func appendRecord(_ format: LogFormat) {
             guard let record else { return }
@@ -326,8 +326,8 @@ struct LogSeconds: CustomStringConvertible, Sendable {
     }
 
     var description: String {
-        let tenThousandths = max(0, self.amount) / 100_000
-        let fraction = String(tenThousandths % 10_000)
-        return "\(tenThousandths / 10_000).\(String(repeating: "0", count: 4 - fraction.count))\(fraction)"
+        var out: [UInt8] = []
+        out.appendSeconds(nanoseconds: self.amount)
+        return String(decoding: out, as: UTF8.self)
     }
 }

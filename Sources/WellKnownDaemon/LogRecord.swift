@@ -63,19 +63,13 @@ struct LogFieldWriter {
 
     mutating func int(_ key: StaticString, _ value: Int) {
         self.key(key)
-        self.appendDecimal(value)
+        self.out.appendDecimal(value)
     }
 
     /// Seconds with four decimals, a number in JSON: `0.0003`.
     mutating func seconds(_ key: StaticString, _ amount: TimeAmount) {
         self.key(key)
-        let tenThousandths = max(0, amount.nanoseconds) / 100_000
-        self.appendDecimal(Int(tenThousandths / 10_000))
-        self.out.append(UInt8(ascii: "."))
-        let fraction = Int(tenThousandths % 10_000)
-        for divisor in [1000, 100, 10, 1] {
-            self.out.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
-        }
+        self.out.appendSeconds(nanoseconds: amount.nanoseconds)
     }
 
     /// `127.0.0.1:53422` or `[::1]:6013` (v4-mapped addresses unmapped), `port` replacing the address's own; paths
@@ -91,22 +85,7 @@ struct LogFieldWriter {
         }
         self.key(key)
         if self.format == .json { self.out.append(UInt8(ascii: "\"")) }
-        for (index, byte) in bytes.enumerated() {
-            if index > 0 { self.out.append(UInt8(ascii: ".")) }
-            self.appendDecimal(Int(byte))
-        }
-        self.out.append(UInt8(ascii: ":"))
-        self.appendDecimal(port ?? address.port ?? 0)
+        self.out.appendDottedQuad(bytes, port: port ?? address.port ?? 0)
         if self.format == .json { self.out.append(UInt8(ascii: "\"")) }
-    }
-
-    private mutating func appendDecimal(_ value: Int) {
-        if value < 0 {
-            self.out.append(UInt8(ascii: "-"))
-            self.appendDecimal(-value)
-            return
-        }
-        if value >= 10 { self.appendDecimal(value / 10) }
-        self.out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 }

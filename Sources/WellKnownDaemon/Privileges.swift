@@ -30,9 +30,6 @@ enum Privileges {
     /// Looks up the file's `user` and `group`. Names the file gives must exist (an error at their position);
     /// a missing default user only matters if the daemon is started as root.
     static func identity(for runAs: RunAs) -> Result<ServingIdentity, ConfigurationErrors> {
-        if runAs.staysRoot, runAs.group == nil {
-            return .success(.root)
-        }
         var errors: [ConfigurationError] = []
         let userName = runAs.user?.value ?? RunAs.defaultUser
         let account = Self.lookupUser(userName)

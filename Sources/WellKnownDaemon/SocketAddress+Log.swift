@@ -28,18 +28,7 @@ extension SocketAddress {
     private static func dottedQuad(_ bytes: [UInt8], port: Int?) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(21)
-        func decimal(_ value: Int) {
-            if value >= 10 { decimal(value / 10) }
-            out.append(UInt8(ascii: "0") + UInt8(value % 10))
-        }
-        for (index, byte) in bytes.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ".")) }
-            decimal(Int(byte))
-        }
-        if let port {
-            out.append(UInt8(ascii: ":"))
-            decimal(port)
-        }
+        out.appendDottedQuad(bytes, port: port)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -74,6 +63,42 @@ extension SocketAddress {
             return bytes
         case .unixDomainSocket:
             return nil
+        }
+    }
+}
+
+/// ASCII digits straight into a log line under construction, shared by the line formatter and the address strings.
+extension Array where Element == UInt8 {
+    mutating func appendDecimal(_ value: Int) {
+        if value < 0 {
+            self.append(UInt8(ascii: "-"))
+            self.appendDecimal(-value)
+            return
+        }
+        if value >= 10 { self.appendDecimal(value / 10) }
+        self.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
+    /// `a.b.c.d`, or `a.b.c.d:port`.
+    mutating func appendDottedQuad(_ bytes: [UInt8], port: Int?) {
+        for (index, byte) in bytes.enumerated() {
+            if index > 0 { self.append(UInt8(ascii: ".")) }
+            self.appendDecimal(Int(byte))
+        }
+        if let port {
+            self.append(UInt8(ascii: ":"))
+            self.appendDecimal(port)
+        }
+    }
+
+    /// Seconds with four decimals: `0.0003`, `1.5000`. Negative amounts are written as 0.
+    mutating func appendSeconds(nanoseconds: Int64) {
+        let tenThousandths = Swift.max(0, nanoseconds) / 100_000
+        self.appendDecimal(Int(tenThousandths / 10_000))
+        self.append(UInt8(ascii: "."))
+        let fraction = Int(tenThousandths % 10_000)
+        for divisor in [1000, 100, 10, 1] {
+            self.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
         }
     }
 }

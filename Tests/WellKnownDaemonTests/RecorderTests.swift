@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -54,51 +55,26 @@ private struct CapturingHandler: LogHandler {
     }
 
     /// Metadata as strings; a socket-pair record (`LogRecordFields`) is expanded into its fields, as the daemon's
-    /// handler writes them.
+    /// handler writes them (a JSON line, read back).
     static func flatten(_ metadata: Logger.Metadata) -> [String: String] {
         var fields = metadata.mapValues { "\($0)" }
         if case .stringConvertible(let value) = metadata[LogRecord.key], let record = value as? any LogRecordFields {
             fields[LogRecord.key] = nil
-            fields.merge(parseLogfmtFields(record.description)) { $1 }
+            let line = WellKnownLogHandler.formatLine(
+                level: .info,
+                message: "",
+                metadata: record.metadata,
+                format: .json,
+                journal: false,
+                time: nil
+            )
+            let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] ?? [:]
+            for (key, value) in object where key != "level" && key != "msg" {
+                fields[key] = "\(value)"
+            }
         }
         return fields
     }
-}
-
-/// A logfmt line as key → value, quoted values unescaped.
-func parseLogfmtFields(_ line: String) -> [String: String] {
-    var fields: [String: String] = [:]
-    var rest = Substring(line)
-    while !rest.isEmpty {
-        rest = rest.drop { $0 == " " }
-        guard let equals = rest.firstIndex(of: "=") else { break }
-        let key = String(rest[..<equals])
-        rest = rest[rest.index(after: equals)...]
-        var value = ""
-        if rest.first == "\"" {
-            rest = rest.dropFirst()
-            var escaped = false
-            while let c = rest.first {
-                rest = rest.dropFirst()
-                if escaped {
-                    value.append(c == "n" ? "\n" : c)
-                    escaped = false
-                } else if c == "\\" {
-                    escaped = true
-                } else if c == "\"" {
-                    break
-                } else {
-                    value.append(c)
-                }
-            }
-        } else {
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            value = String(rest[..<end])
-            rest = rest[end...]
-        }
-        fields[key] = value
-    }
-    return fields
 }
 
 let peer = try? SocketAddress(ipAddress: "::ffff:198.51.100.7", port: 40001)
