@@ -355,23 +355,16 @@ final class Daemon: Service {
             fresh = try self.reread()
             plan = try ActivationPlan(sockets: current.plan.adopted.map(\.socket), configuration: fresh.configuration)
         } catch {
-            let problems = (error as? ConfigurationErrors)?.errors.map(\.description) ?? ["\(error)"]
-            for problem in problems {
-                self.logger.error("configuration rejected", metadata: ["problem": "\(problem)"])
-            }
-            self.logger.error(
-                "reload failed: still serving the configuration in force",
-                metadata: ["problems": .stringConvertible(problems.count)]
-            )
+            self.reject((error as? ConfigurationErrors)?.errors.map(\.description) ?? ["\(error)"])
             return
         }
 
         let datagramGuard = self.datagramGuard(for: fresh, plan: plan, replacing: current.datagramGuard)
         let wanted = self.wanted(fresh, plan: plan, datagramGuard: datagramGuard)
         let wantedKeys = Set(wanted.map(\.key))
-        let openKeys = Set(current.listeners.map(\.key))
+        let open = Dictionary(uniqueKeysWithValues: current.listeners.map { ($0.key, $0) })
         let removed = current.listeners.filter { !wantedKeys.contains($0.key) }
-        let toOpen = wanted.filter { !openKeys.contains($0.key) }
+        let toOpen = wanted.filter { open[$0.key] == nil }
 
         // New sockets first, so that a failure changes nothing. A new socket may need the address of one being
         // removed (127.0.0.1:7 becoming 0.0.0.0:7): those are retried once the removed ones are closed.
@@ -379,9 +372,6 @@ final class Daemon: Service {
         var failed: [(Wanted, any Error)] = []
         for item in toOpen {
             do { opened[item.key] = try await self.open(item) } catch { failed.append((item, error)) }
-        }
-        if fresh.configuration.runAs != current.prepared.configuration.runAs {
-            self.logger.notice("user and group changes take effect at the next start, not on reload")
         }
         var removedClosed = false
         if !failed.isEmpty, !removed.isEmpty {
@@ -400,13 +390,7 @@ final class Daemon: Service {
                 restored += await self.reopen(removed)
             }
             self.serving.withLockedValue { $0?.listeners = restored }
-            for (_, error) in failed {
-                self.logger.error("configuration rejected", metadata: ["problem": "\(error)"])
-            }
-            self.logger.error(
-                "reload failed: still serving the configuration in force",
-                metadata: ["problems": .stringConvertible(failed.count)]
-            )
+            self.reject(failed.map { "\($0.1)" })
             return
         }
 
@@ -415,7 +399,7 @@ final class Daemon: Service {
         for item in wanted {
             if let new = opened[item.key] {
                 listeners.append(new)
-            } else if let kept = current.listeners.first(where: { $0.key == item.key }) {
+            } else if let kept = open[item.key] {
                 do {
                     try await kept.reroute(item.route)
                 } catch {
@@ -425,6 +409,9 @@ final class Daemon: Service {
             }
         }
         self.connectionGate.update(limits: fresh.configuration.limits)
+        if fresh.configuration.runAs != current.prepared.configuration.runAs {
+            self.logger.notice("user and group changes take effect at the next start, not on reload")
+        }
         for listener in opened.values {
             try? await listener.resume()
         }
@@ -443,6 +430,17 @@ final class Daemon: Service {
                 "closed": "\(removed.map(\.label).joined(separator: ", "))",
                 "kept": .stringConvertible(listeners.count - opened.count),
             ]
+        )
+    }
+
+    /// A reload that changes nothing: every problem, then the verdict.
+    private func reject(_ problems: [String]) {
+        for problem in problems {
+            self.logger.error("configuration rejected", metadata: ["problem": "\(problem)"])
+        }
+        self.logger.error(
+            "reload failed: still serving the configuration in force",
+            metadata: ["problems": .stringConvertible(problems.count)]
         )
     }
 
