@@ -94,11 +94,12 @@ static void make_chargen(void) {
 #define PATTERN 7919
 static unsigned char g_pattern[PATTERN + 65536];  // the cycle, then its start again: any slice is contiguous
 
+// A connected TCP socket, or -1 with the failure counted.
 static int connect_tcp(void) {
     int fd = socket(g_addr.ss_family, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&g_addr, g_addrlen) != 0) {
-        close(fd);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&g_addr, g_addrlen) != 0) {
+        if (fd >= 0) close(fd);
+        g_errors++;
         return -1;
     }
     int one = 1;
@@ -119,10 +120,7 @@ static int read_exact(int fd, unsigned char *buf, size_t n) {
 static void *echo_stream(void *arg) {
     (void)arg;
     int fd = connect_tcp();
-    if (fd < 0) {
-        g_errors++;
-        return NULL;
-    }
+    if (fd < 0) return NULL;
     static __thread unsigned char in[65536];
     long long sent = 0, received = 0;
     const long long window = 1024 * 1024;
@@ -157,10 +155,7 @@ static void *echo_stream(void *arg) {
 static void *pingpong(void *arg) {
     (void)arg;
     int fd = connect_tcp();
-    if (fd < 0) {
-        g_errors++;
-        return NULL;
-    }
+    if (fd < 0) return NULL;
     unsigned char out[64], in[64];
     long long n = 0;
     while (!g_stop) {
@@ -186,7 +181,6 @@ static void *connect_case(void *arg) {
         double t0 = now();
         int fd = connect_tcp();
         if (fd < 0) {
-            g_errors++;
             usleep(1000);
             continue;
         }
@@ -220,10 +214,7 @@ static void *connect_case(void *arg) {
 static void *chargen(void *arg) {
     (void)arg;
     int fd = connect_tcp();
-    if (fd < 0) {
-        g_errors++;
-        return NULL;
-    }
+    if (fd < 0) return NULL;
     static __thread unsigned char in[65536];
     // Servers start the ring at different lines: the first full line received fixes where in the cycle we are,
     // and from there every byte must follow the pattern.
@@ -267,10 +258,7 @@ static void *chargen(void *arg) {
 static void *discard(void *arg) {
     (void)arg;
     int fd = connect_tcp();
-    if (fd < 0) {
-        g_errors++;
-        return NULL;
-    }
+    if (fd < 0) return NULL;
     static __thread unsigned char out[65536];
     memset(out, 'x', sizeof out);
     while (!g_stop) {
@@ -401,7 +389,6 @@ int main(int argc, char **argv) {
         for (int i = 0; i < workers; i++) {
             fds[i] = connect_tcp();
             if (fds[i] >= 0) open_count++;
-            else g_errors++;
         }
         printf("{\"ready\": %d}\n", open_count);
         fflush(stdout);
