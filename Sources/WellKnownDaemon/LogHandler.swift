@@ -96,7 +96,7 @@ public struct WellKnownLogHandler: LogHandler {
             metadata.count == 1
             ? metadata.first.flatMap { $0.key == LogRecord.key ? $0.value : nil } : metadata[LogRecord.key]
         guard case .stringConvertible(let fields)? = value else { return nil }
-        return fields as? any LogRecordFields
+        return fields as? LogRecordBox ?? fields as? any LogRecordFields
     }
 
     /// The entries of `metadata` in line order: the known keys drop into their slots, only the others are sorted.
@@ -149,7 +149,9 @@ public struct WellKnownLogHandler: LogHandler {
                 Self.appendTimestamp(time, to: &out)
                 out.append(UInt8(ascii: " "))
             }
-            out.append(contentsOf: "level=\(level.rawValue) msg=".utf8)
+            out.append(contentsOf: "level=".utf8)
+            out.append(contentsOf: level.rawValue.utf8)
+            out.append(contentsOf: " msg=".utf8)
             Self.appendLogfmtValue(message, to: &out)
             appendRecord(.text)
             for (key, value) in entries {
@@ -224,14 +226,28 @@ public struct WellKnownLogHandler: LogHandler {
 
     /// Bare when the value has no space, quote, equals sign or control character; quoted and escaped otherwise.
     static func appendLogfmtValue(_ value: String, to out: inout [UInt8]) {
-        let needsQuotes =
-            value.isEmpty
-            || value.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == 0x7F }
-        guard needsQuotes else {
-            out.append(contentsOf: value.utf8)
-            return
+        // Native strings are contiguous UTF-8: scanned and copied as bytes, not through the generic UTF8View.
+        let bare = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.isEmpty, !bytes.contains(where: Self.needsQuoting) else { return false }
+            out.append(contentsOf: bytes)
+            return true
         }
-        Self.appendJSONString(value, to: &out)
+        switch bare {
+        case true?:
+            return
+        case false?:
+            Self.appendJSONString(value, to: &out)
+        case nil:
+            if value.isEmpty || value.utf8.contains(where: Self.needsQuoting) {
+                Self.appendJSONString(value, to: &out)
+            } else {
+                out.append(contentsOf: value.utf8)
+            }
+        }
+    }
+
+    private static func needsQuoting(_ byte: UInt8) -> Bool {
+        byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=") || byte == 0x7F
     }
 
     static func appendJSONString(_ value: String, to out: inout [UInt8]) {

@@ -72,11 +72,15 @@ extension Array where Element == UInt8 {
     mutating func appendDecimal(_ value: Int) {
         if value < 0 {
             self.append(UInt8(ascii: "-"))
-            self.appendDecimal(-value)
-            return
         }
-        if value >= 10 { self.appendDecimal(value / 10) }
-        self.append(UInt8(ascii: "0") + UInt8(value % 10))
+        // Least significant digit first, then turned round in place: no recursion, no temporary.
+        let start = self.endIndex
+        var rest = value.magnitude
+        repeat {
+            self.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        self[start...].reverse()
     }
 
     /// `a.b.c.d`, or `a.b.c.d:port`.

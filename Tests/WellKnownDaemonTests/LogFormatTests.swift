@@ -122,6 +122,31 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
         #expect(String(decoding: out, as: UTF8.self) == expected)
     }
 
+    @Test(arguments: [0, 7, 10, 99, 100, 40001, -1, -42, Int.max, Int.min])
+    func decimalsAreWrittenLikeSwiftWritesThem(value: Int) {
+        var out: [UInt8] = Array("x=".utf8)
+        out.appendDecimal(value)
+        #expect(String(decoding: out, as: UTF8.self) == "x=\(value)")
+    }
+
+    @Test func aRecordTravellingInsideOtherMetadataIsStillExpanded() throws {
+        let record = DatagramRecord(
+            service: "daytime",
+            client: try SocketAddress(ipAddress: "198.51.100.7", port: 40000),
+            destination: nil,
+            localPort: 6013,
+            boundServer: "127.0.0.1:6013",
+            bytesIn: 1,
+            bytesOut: nil
+        )
+        var metadata = record.metadata
+        metadata["note"] = "x"
+        #expect(
+            line(.text, metadata)
+                == "ts=2026-11-25T00:04:48.007Z level=info msg=connection service=daytime proto=udp client=198.51.100.7:40000 server=127.0.0.1:6013 bytes_in=1 bytes_out=0 reply=none note=x\n"
+        )
+    }
+
     @Test func durationsHaveFourDecimals() {
         #expect(LogSeconds(.nanoseconds(1_234_567_890)).description == "1.2345")
         #expect(LogSeconds(.microseconds(300)).description == "0.0003")
