@@ -342,7 +342,9 @@ struct ListenerFactory {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(route: box, logger: logger))
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(AcceptBackoff(route: box, logger: logger))
+                    try pipeline.addHandler(ReplyOnAccept(route: box, gate: gate, logger: logger))
                 }
             }
             // Each service decides what a half-close means: echo answers what is left, discard closes, chargen
@@ -354,12 +356,8 @@ struct ListenerFactory {
                     let route = box.withLockedValue { $0 }
                     let pipeline = channel.pipeline.syncOperations
                     let client = channel.remoteAddress
-                    if let refusal = gate.admit(route.admission, source: client) {
-                        // Closed at once, before any byte is sent; summarised, not logged one by one.
-                        route.counters.refused.add(1, ordering: .relaxed)
-                        gate.refusals.record(refusal) {
-                            "\(route.service) \(client?.logDescription ?? "?") -> \(channel.localAddress?.logDescription ?? "?")"
-                        }
+                    guard route.admit(client: client, server: channel.localAddress, gate: gate) else {
+                        // Closed at once, before any byte is sent.
                         try pipeline.addHandler(RefusedConnectionHandler())
                         return
                     }

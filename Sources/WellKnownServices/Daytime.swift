@@ -23,11 +23,7 @@ extension ServiceDescriptor {
             )
         }
         let reply = DaytimeReply(format: format, zone: zone, clock: environment.clock)
-        return ServiceInstance(
-            name: "daytime",
-            stream: { [DaytimeStreamHandler(reply)] },
-            datagram: { [DaytimeDatagramHandler(reply)] }
-        )
+        return .singleReply(name: "daytime", reply)
     }
 }
 
@@ -130,6 +126,3 @@ public struct DaytimeReply: ReplyProducer, Sendable {
         return buffer
     }
 }
-
-public typealias DaytimeStreamHandler = SingleReplyStreamHandler<DaytimeReply>
-public typealias DaytimeDatagramHandler = DatagramReplyHandler<DaytimeReply>

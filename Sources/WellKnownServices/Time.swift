@@ -14,12 +14,7 @@ extension ServiceDescriptor {
         wellKnownPort: 37,
         summary: "sends the time as 4 bytes: seconds since 1900, big-endian"
     ) { _, environment in
-        let clock = environment.clock
-        return ServiceInstance(
-            name: "time",
-            stream: { [TimeStreamHandler(TimeReply(clock: clock))] },
-            datagram: { [TimeDatagramHandler(TimeReply(clock: clock))] }
-        )
+        .singleReply(name: "time", TimeReply(clock: environment.clock))
     }
 }
 
@@ -33,7 +28,7 @@ public enum RFC868 {
     }
 }
 
-public struct TimeReply: ReplyProducer {
+public struct TimeReply: ReplyProducer, Sendable {
     public let clock: WallClock
 
     public init(clock: WallClock) {
@@ -47,6 +42,3 @@ public struct TimeReply: ReplyProducer {
         return buffer
     }
 }
-
-public typealias TimeStreamHandler = SingleReplyStreamHandler<TimeReply>
-public typealias TimeDatagramHandler = DatagramReplyHandler<TimeReply>

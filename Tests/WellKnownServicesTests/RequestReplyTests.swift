@@ -243,3 +243,39 @@ final class ReadCounter: ChannelOutboundHandler {
         #expect(ServiceCatalog.descriptor(named: "qotd") == nil)
     }
 }
+
+/// `replyOnConnect` is what the daemon sends straight from the accepted socket; it must be byte for byte what the
+/// service's stream handlers send, and only services that send one reply and close may have it.
+@Suite struct ReplyOnConnectTests {
+    @Test(
+        arguments: [
+            (ServiceDescriptor.daytime, [:]),
+            (.daytime, ["format": "rfc3339", "zone": "Test/Plus0530"]),
+            (.daytime, ["format": "rfc2822"]),
+            (.time, [:]),
+        ] as [(ServiceDescriptor, [String: String])]
+    )
+    func isWhatTheStreamHandlersSend(descriptor: ServiceDescriptor, options: [String: String]) throws {
+        let service = try instance(descriptor, options)
+        let reply = try #require(service.replyOnConnect?(ByteBufferAllocator()))
+
+        let channel = try streamChannel(service.makeStreamHandlers())
+        try channel.connect(to: client).wait()
+        channel.embeddedEventLoop.run()
+        #expect(try drainOutbound(channel) == bytes(reply))
+        #expect(!channel.isActive)
+        #expect(!bytes(reply).isEmpty)
+    }
+
+    @Test func isNilWhenTheClockIsUnknownAsTheStreamSendsNothing() throws {
+        let environment = testEnvironment(time: nil)
+        let service = try ServiceDescriptor.time.makeInstance(options: ServiceOptions(), environment: environment)
+        let hook = try #require(service.replyOnConnect)
+        #expect(hook(ByteBufferAllocator()) == nil)
+    }
+
+    @Test func onlyTheOneShotServicesHaveIt() throws {
+        let oneShot = try ServiceCatalog.all.filter { try instance($0).replyOnConnect != nil }.map(\.name)
+        #expect(oneShot == ["daytime", "time"])
+    }
+}

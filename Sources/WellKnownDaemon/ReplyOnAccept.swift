@@ -1,0 +1,157 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// On every TCP listener, before ServerBootstrap's accept handler: a connection to a service that only sends one
+/// reply on connect and closes (daytime, time: `ServiceInstance.replyOnConnect`) is admitted, answered with one
+/// send(2) on the accepted socket, closed and logged right here. It never gets a pipeline of its own, an epoll
+/// registration, an activation or a deregistration, which together cost the daemon more than the answer itself
+/// (see the README's Benchmarks).
+///
+/// Everything else goes on to the accept handler and the channel initializer: other services, AF_UNIX clients
+/// (whose log line names the peer from SO_PEERCRED), and connections NIO placed on another event loop than the
+/// listener's (an inherited socket serves the whole group).
+final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+
+    private let route: RouteBox
+    private let gate: ConnectionGate
+    private let logger: Logger
+
+    init(route: RouteBox, gate: ConnectionGate, logger: Logger) {
+        self.route = route
+        self.gate = gate
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let connection = self.unwrapInboundIn(data)
+        let route = self.route.withLockedValue { $0 }
+        guard let makeReply = route.instance.replyOnConnect, connection.eventLoop.inEventLoop,
+            let client = connection.remoteAddress, client.ipBytes != nil
+        else {
+            context.fireChannelRead(data)
+            return
+        }
+        let started = NIODeadline.now()
+        let server = connection.localAddress
+        guard route.admit(client: client, server: server, gate: self.gate) else {
+            connection.close(promise: nil)
+            return
+        }
+        route.counters.accepted.add(1, ordering: .relaxed)
+        self.logger.debug(
+            "accepted",
+            metadata: [
+                "service": "\(route.service)", "proto": "tcp",
+                "client": "\(client.logDescription)", "server": "\(server?.logDescription ?? "?")",
+            ]
+        )
+
+        var outcome = Outcome(end: .server, bytesOut: 0, error: nil)
+        if let reply = makeReply(connection.allocator) {
+            outcome = Self.send(reply, on: connection)
+        }
+        connection.close(promise: nil)
+        self.gate.release(route.admission, source: client)
+        route.counters.bytesOut.add(outcome.bytesOut, ordering: .relaxed)
+
+        self.logger.info(
+            "connection",
+            metadata: ConnectionRecord(
+                service: route.service,
+                client: client,
+                server: server,
+                duration: NIODeadline.now() - started,
+                bytesIn: 0,
+                bytesOut: outcome.bytesOut,
+                end: outcome.end,
+                peerCredentials: nil,
+                error: outcome.error
+            ).metadata
+        )
+    }
+
+    private struct Outcome {
+        var end: ConnectionEnd
+        var bytesOut: Int
+        var error: String?
+    }
+
+    /// One send(2) of the whole reply. A fresh socket's send buffer is empty and holds kilobytes, so a reply of a
+    /// few dozen bytes never meets a short write; if it ever did, the connection would end with `end=error`.
+    private static func send(_ reply: ByteBuffer, on connection: any Channel) -> Outcome {
+        let result: Int?
+        do {
+            result = try Self.withDescriptor(of: connection) { fd in
+                reply.withUnsafeReadableBytes { bytes in
+                    // MSG_NOSIGNAL: a client that is already gone is an EPIPE here, not a SIGPIPE.
+                    Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+                }
+            }
+        } catch {
+            return Outcome(end: .error, bytesOut: 0, error: "\(error)")
+        }
+        guard let sent = result else {
+            return Outcome(end: .error, bytesOut: 0, error: "the accepted socket's descriptor is not available")
+        }
+        if sent < 0 {
+            let code = errno
+            if code == EPIPE || code == ECONNRESET {
+                return Outcome(end: .reset, bytesOut: 0, error: nil)
+            }
+            return Outcome(end: .error, bytesOut: 0, error: "send: \(String(cString: strerror(code))) (errno \(code))")
+        }
+        guard sent == reply.readableBytes else {
+            return Outcome(end: .error, bytesOut: sent, error: "send: \(sent) of \(reply.readableBytes) bytes taken")
+        }
+        return Outcome(end: .server, bytesOut: sent, error: nil)
+    }
+
+    /// The accepted socket's descriptor, for the length of `body`; nil if the channel does not expose it.
+    ///
+    /// What `pipeline.syncOperations.withUnsafeTransportIfAvailable(of:)` does, minus its cost: that casts the core
+    /// to the parameterised `any NIOTransportAccessibleChannelCore<NIOBSDSocket.Handle>`, and the Swift runtime
+    /// checks the generic requirements of such a cast anew on every call (demangling included): 5.6 % of the
+    /// daemon's time at 19,000 daytime connections a second. A cast to the plain protocol is a conformance-cache hit;
+    /// the transport's type is then checked inside the opened existential. Called on the channel's event loop.
+    private static func withDescriptor<Result>(
+        of connection: any Channel,
+        _ body: (NIOBSDSocket.Handle) throws -> Result
+    ) throws -> Result? {
+        guard let core = connection._channelCore as? any NIOTransportAccessibleChannelCore else { return nil }
+        return try Self.withDescriptor(of: core, body)
+    }
+
+    private static func withDescriptor<Core: NIOTransportAccessibleChannelCore, Result>(
+        of core: Core,
+        _ body: (NIOBSDSocket.Handle) throws -> Result
+    ) throws -> Result? {
+        guard Core.Transport.self == NIOBSDSocket.Handle.self else { return nil }
+        return try core.withUnsafeTransport { transport in
+            try body(unsafeBitCast(transport, to: NIOBSDSocket.Handle.self))
+        }
+    }
+}
+
+extension Route {
+    /// Takes a place at the gate for a connection from `client`, or counts the refusal and files it with the
+    /// summarised ones (refused connections are not logged one by one). A connection admitted must be released.
+    func admit(client: SocketAddress?, server: SocketAddress?, gate: ConnectionGate) -> Bool {
+        guard let refusal = gate.admit(self.admission, source: client) else { return true }
+        self.counters.refused.add(1, ordering: .relaxed)
+        gate.refusals.record(refusal) {
+            "\(self.service) \(client?.logDescription ?? "?") -> \(server?.logDescription ?? "?")"
+        }
+        return false
+    }
+}
