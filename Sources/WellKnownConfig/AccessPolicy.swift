@@ -55,6 +55,9 @@ public struct AccessPolicy: Sendable, Hashable {
 
     public static let everyone = AccessPolicy()
 
+    /// No allow list and nothing denied: no source needs to be looked at.
+    public var admitsEveryone: Bool { self.allow == nil && self.deny.isEmpty }
+
     /// `address`: 4 bytes for IPv4 (and IPv4-mapped IPv6), 16 for IPv6.
     public func permits(_ address: [UInt8]) -> Bool {
         if self.deny.contains(where: { $0.contains(address) }) { return false }

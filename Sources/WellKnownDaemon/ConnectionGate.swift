@@ -88,14 +88,14 @@ final class ConnectionGate: Sendable {
     /// Whose connection it is, for the per-source limits. AF_UNIX clients are local: only the total and the
     /// entry's limits apply to them.
     private static func sourceKey(_ source: SocketAddress?) -> SourceKey? {
-        guard let source, source.ipBytes != nil else { return nil }
+        guard let source, source.isIP else { return nil }
         return SourceKey(source)
     }
 
     /// Takes a place for a new connection of `entry` from `source`, or says why not. A connection admitted must be
     /// released when it closes.
     func admit(_ entry: EntryAdmission, source: SocketAddress?) -> ConnectionRefusal? {
-        if let bytes = source?.ipBytes, !entry.access.permits(bytes) {
+        if !entry.access.admitsEveryone, let bytes = source?.ipBytes, !entry.access.permits(bytes) {
             return .accessDenied
         }
         let key = Self.sourceKey(source)

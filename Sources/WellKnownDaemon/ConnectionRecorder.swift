@@ -43,6 +43,7 @@ final class ConnectionRecorder: ChannelDuplexHandler {
 
     private let counters: ServiceCounters
     private let logger: Logger
+    private let records: RecordLog
     private let bounds: StreamBounds
     private var started = NIODeadline.now()
     private var lastActivity = NIODeadline.now()
@@ -65,6 +66,7 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     init(counters: ServiceCounters, logger: Logger, bounds: StreamBounds = StreamBounds()) {
         self.counters = counters
         self.logger = logger
+        self.records = RecordLog(logger)
         self.bounds = bounds
     }
 
@@ -214,7 +216,7 @@ final class ConnectionRecorder: ChannelDuplexHandler {
             peerCredentials: self.peerCredentials,
             error: self.errorDescription
         )
-        self.logger.info("connection", metadata: record.metadata)
+        self.records.info("connection", record)
         context.fireChannelInactive()
     }
 }

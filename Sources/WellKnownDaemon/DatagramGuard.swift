@@ -59,6 +59,9 @@ final class DatagramGuardState: Sendable {
     /// 0 is never a client's port; our own UDP ports are refused so that no two such services can loop.
     let refusedPorts: Set<Int>
     let ownPorts: Set<Int>
+    /// `refusedPorts` and `ownPorts` as bitmaps: looked up for every datagram.
+    private let refusedPortMap: PortMap
+    private let ownPortMap: PortMap
     private let now: @Sendable () -> NIODeadline
     private let buckets: NIOLockedValueBox<(total: TokenBucket, sources: SourceBuckets)>
     /// The most sources tracked at once; beyond it, idle ones are forgotten, and a flood of new ones shares one
@@ -78,6 +81,8 @@ final class DatagramGuardState: Sendable {
         self.ownPorts = ownPorts
         self.drops = drops
         self.refusedPorts = Set(settings.deniedSourcePorts)
+        self.refusedPortMap = PortMap(self.refusedPorts)
+        self.ownPortMap = PortMap(ownPorts)
         self.maximumSources = maximumSources
         self.now = now
         self.buckets = NIOLockedValueBox(
@@ -95,8 +100,8 @@ final class DatagramGuardState: Sendable {
     /// nil to serve the datagram, or why not.
     func admit(from source: SocketAddress) -> DatagramDropReason? {
         guard let port = source.port, port != 0 else { return .sourcePortZero }
-        if self.ownPorts.contains(port) { return .ownPort }
-        if self.refusedPorts.contains(port) { return .deniedSourcePort }
+        if self.ownPortMap.contains(port) { return .ownPort }
+        if self.refusedPortMap.contains(port) { return .deniedSourcePort }
         guard let key = SourceKey(source) else { return .martianSource }
         let now = self.now()
         return self.buckets.withLockedValue { buckets in
@@ -118,6 +123,22 @@ final class DatagramGuardState: Sendable {
     }
 }
 
+/// A set of ports, 0 to 65535, as 8 KiB of bits.
+struct PortMap: Sendable {
+    private var words = [UInt64](repeating: 0, count: 1024)
+
+    init(_ ports: some Sequence<Int>) {
+        for port in ports where (0...65535).contains(port) {
+            self.words[port >> 6] |= 1 << UInt64(port & 63)
+        }
+    }
+
+    func contains(_ port: Int) -> Bool {
+        guard (0...65535).contains(port) else { return false }
+        return self.words[port >> 6] & (1 << UInt64(port & 63)) != 0
+    }
+}
+
 /// Who a datagram is from, for rate limiting: an IPv4 address, or the /64 of an IPv6 one. nil for sources that
 /// cannot be genuine (unspecified, multicast, broadcast or reserved).
 struct SourceKey: Hashable, Sendable {
@@ -132,17 +153,17 @@ struct SourceKey: Hashable, Sendable {
     }
 
     init?(_ address: SocketAddress) {
-        switch address.ipBytes {
-        case .some(let bytes) where bytes.count == 4:
+        if let ipv4 = address.ipv4Value {
             // 0.0.0.0/8 (this network), 224.0.0.0/4 (multicast) and 240.0.0.0/4 (reserved, with 255.255.255.255)
             // are refused; loopback and private ranges are ordinary clients.
-            guard bytes[0] != 0, bytes[0] < 224 else { return nil }
-            self.init(high: 0, low: UInt64(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
-        case .some(let bytes):
+            let first = ipv4 >> 24
+            guard first != 0, first < 224 else { return nil }
+            self.init(high: 0, low: UInt64(ipv4))
+        } else if let (high, low) = address.ipv6Halves {
             // :: (unspecified) and ff00::/8 (multicast) are never a client.
-            guard !bytes.allSatisfy({ $0 == 0 }), bytes[0] != 0xFF else { return nil }
-            self.init(high: bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }, low: 1)
-        case .none:
+            guard high != 0 || low != 0, high >> 56 != 0xFF else { return nil }
+            self.init(high: high, low: 1)
+        } else {
             self.init(high: 0, low: 2)
         }
     }
@@ -166,16 +187,14 @@ struct SourceBuckets: Sendable {
     /// Takes a token for `source`; false when its bucket (or the overflow bucket it shares) is empty.
     mutating func take(_ source: SourceKey, now: NIODeadline) -> Bool {
         var key = source
-        if self.buckets[key] == nil, self.buckets.count >= self.maximumSources {
+        if self.buckets.count >= self.maximumSources, self.buckets[key] == nil {
             self.buckets = self.buckets.filter { !$0.value.isFull(now: now) }
             if self.buckets.count >= self.maximumSources {
                 key = .overflow
             }
         }
-        var bucket = self.buckets[key] ?? TokenBucket(rate: self.rate, burst: self.burst, now: now)
-        let allowed = bucket.take(now: now)
-        self.buckets[key] = bucket
-        return allowed
+        // One hash lookup: the bucket is updated where it lies.
+        return self.buckets[key, default: TokenBucket(rate: self.rate, burst: self.burst, now: now)].take(now: now)
     }
 }
 
@@ -187,16 +206,18 @@ final class DatagramGuardHandler: ChannelInboundHandler, RemovableChannelHandler
     private let state: DatagramGuardState
     private let counters: ServiceCounters
     private let access: AccessPolicy
+    private let checksAccess: Bool
 
     init(state: DatagramGuardState, counters: ServiceCounters, access: AccessPolicy = .everyone) {
         self.state = state
         self.counters = counters
         self.access = access
+        self.checksAccess = !access.admitsEveryone
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let source = self.unwrapInboundIn(data).remoteAddress
-        let denied = source.ipBytes.map { !self.access.permits($0) } ?? false
+        let denied = self.checksAccess && (source.ipBytes.map { !self.access.permits($0) } ?? false)
         if let reason = denied ? .accessDenied : self.state.admit(from: source) {
             self.state.recordDrop(reason, source: source)
             self.counters.dropped.add(1, ordering: .relaxed)

@@ -15,6 +15,7 @@ final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let counters: ServiceCounters
     private let logger: Logger
+    private let records: RecordLog
     private var boundServer = "?"
     private var localPort = 0
     private var replyBytes: Int?
@@ -22,6 +23,7 @@ final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
     init(counters: ServiceCounters, logger: Logger) {
         self.counters = counters
         self.logger = logger
+        self.records = RecordLog(logger)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -52,10 +54,10 @@ final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
         let replied = self.replyBytes
         self.replyBytes = nil
 
-        self.logger.info(
+        self.records.info(
             "datagram",
-            // Built only if the line is logged: the metadata is an autoclosure.
-            metadata: DatagramRecord(
+            // Built only if the line is logged: an autoclosure.
+            DatagramRecord(
                 service: self.counters.service,
                 client: envelope.remoteAddress,
                 destination: envelope.metadata?.packetInfo?.destinationAddress,
@@ -63,7 +65,7 @@ final class DatagramRecorder: ChannelDuplexHandler, RemovableChannelHandler {
                 boundServer: self.boundServer,
                 bytesIn: bytesIn,
                 bytesOut: replied
-            ).metadata
+            )
         )
     }
 

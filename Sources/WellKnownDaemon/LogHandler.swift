@@ -19,7 +19,8 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case json
 }
 
-/// wellknownd's swift-log handler: one line per record, formatted without Foundation, handed to a `LogSink`.
+/// wellknownd's swift-log handler: one line per record, formatted without Foundation by the `LogSink`'s writer
+/// thread (the logging thread only reads the clock and queues the event).
 ///
 /// Under systemd (`JOURNAL_STREAM` names our stderr) each line starts with its syslog priority, `<6>` for info,
 /// so that journald keeps the level, and the timestamp is left to the journal.
@@ -59,15 +60,35 @@ public struct WellKnownLogHandler: LogHandler {
                 merged.merge(extra) { $1 }
             }
         }
-        let line = Self.formatLine(
-            level: event.level,
-            message: event.message.description,
-            metadata: merged,
-            format: self.format,
-            journal: self.journal,
-            time: self.journal ? nil : Self.now()
+        // Formatted later, by the sink's writer thread: the event loop only takes the time and queues the event.
+        self.sink.write(
+            PendingLine(
+                level: event.level,
+                message: event.message,
+                metadata: merged,
+                record: nil,
+                format: self.format,
+                journal: self.journal,
+                time: self.journal ? nil : Self.now()
+            )
         )
-        self.sink.write(line)
+    }
+
+    /// A socket-pair record at info level, straight to the sink: no metadata dictionary, no `LogEvent`. For
+    /// `RecordLog`, which only calls it when this handler has no metadata of its own to merge.
+    func log(_ message: Logger.Message, record: some LogRecordFields) {
+        guard self.logLevel <= .info else { return }
+        self.sink.write(
+            PendingLine(
+                level: .info,
+                message: message,
+                metadata: [:],
+                record: record,
+                format: self.format,
+                journal: self.journal,
+                time: self.journal ? nil : Self.now()
+            )
+        )
     }
 
     // MARK: Formatting (pure, tested)
@@ -127,12 +148,37 @@ public struct WellKnownLogHandler: LogHandler {
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(192)
+        Self.formatLine(
+            level: level,
+            message: message,
+            metadata: metadata,
+            format: format,
+            journal: journal,
+            time: time,
+            into: &out
+        )
+        return out
+    }
+
+    /// Appends the line, newline included, to `out`. `record`: a socket-pair record given apart from the metadata
+    /// (one among the metadata is found there too).
+    static func formatLine(
+        level: Logger.Level,
+        message: String,
+        metadata: Logger.Metadata,
+        record explicitRecord: (any LogRecordFields)? = nil,
+        format: LogFormat,
+        journal: Bool,
+        time: WallClockTime?,
+        into out: inout [UInt8]
+    ) {
         if journal {
             out.append(contentsOf: "<\(level.syslogPriority)>".utf8)
         }
-        let record = Self.record(in: metadata)
-        var entries = metadata.count == 1 && record != nil ? [] : Self.ordered(metadata)
-        if record != nil {
+        let found = metadata.isEmpty ? nil : Self.record(in: metadata)
+        let record = explicitRecord ?? found
+        var entries = metadata.isEmpty || (metadata.count == 1 && found != nil) ? [] : Self.ordered(metadata)
+        if found != nil {
             entries.removeAll { $0.key == LogRecord.key }
         }
         func appendRecord(_ format: LogFormat) {
@@ -179,7 +225,6 @@ public struct WellKnownLogHandler: LogHandler {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "\n"))
-        return out
     }
 
     /// `2026-11-27T05:10:00.123Z`. The date and time up to the second are formatted once per second and thread.
@@ -319,6 +364,31 @@ extension Logger.Level {
         case .error: return 3
         case .critical: return 2
         }
+    }
+}
+
+/// A log event as the handler hands it to the `LogSink`: everything the line needs, the time included, so that
+/// the sink's writer thread can format it off the event loop.
+struct PendingLine: Sendable {
+    let level: Logger.Level
+    let message: Logger.Message
+    let metadata: Logger.Metadata
+    let record: (any LogRecordFields)?
+    let format: LogFormat
+    let journal: Bool
+    let time: WallClockTime?
+
+    func append(to out: inout [UInt8]) {
+        WellKnownLogHandler.formatLine(
+            level: self.level,
+            message: self.message.description,
+            metadata: self.metadata,
+            record: self.record,
+            format: self.format,
+            journal: self.journal,
+            time: self.time,
+            into: &out
+        )
     }
 }
 

@@ -9,36 +9,54 @@ import Musl
 import Darwin
 #endif
 
-/// Where log lines go: a bounded buffer in memory, written to a file descriptor by a thread of its own.
+/// Where log lines go: a bounded queue in memory, formatted and written to a file descriptor by a thread of its
+/// own.
 ///
-/// Event loops only append to the buffer under a short lock; the writer thread takes everything pending and
-/// writes it with one write(2) per batch, lines whole. When stderr is slow (a full pipe, a stalled terminal) and
-/// the buffer reaches `capacity`, new lines are dropped and counted, and a line saying how many went missing is
-/// written once there is room again: memory stays bounded and no event loop ever waits on the descriptor.
+/// Event loops only append to the queue under a short lock: a `PendingLine` (the event and its time), or bytes
+/// already formatted. The writer thread takes everything pending, formats it into one buffer and writes it with
+/// one write(2) per batch, lines whole: formatting, the larger part of a log line's cost, happens off the event
+/// loops. When the descriptor is slow (a full pipe, a stalled terminal) and `capacity` lines are waiting, new lines
+/// are dropped and counted, and a line saying how many went missing is written once there is room again: memory
+/// stays bounded and no event loop ever waits on the descriptor.
 public final class LogSink: @unchecked Sendable {
+    private enum Entry {
+        case line(PendingLine)
+        case bytes([UInt8])
+    }
+
     // `pending`, `dropped` and `writing` are guarded by `state`; its value is 1 while lines wait to be written.
     private let state = ConditionLock(value: 0)
-    private var pending: [UInt8] = []
+    private var pending: [Entry] = []
     private var dropped = 0
     private var writing = false
     private let capacity: Int
     private let descriptor: Int32
 
-    public init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 4 << 20) {
+    /// `capacity`: lines waiting at most (a line waiting holds a few hundred bytes).
+    public init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 16384) {
         self.descriptor = descriptor
         self.capacity = capacity
-        self.pending.reserveCapacity(64 << 10)
+        self.pending.reserveCapacity(1024)
         let thread = Thread { [self] in self.writeLoop() }
         thread.name = "wellknownd-log"
         thread.start()
     }
 
+    /// Queues one line for the writer thread to format. Never blocks on the descriptor.
+    func write(_ line: PendingLine) {
+        self.enqueue(.line(line))
+    }
+
     /// Queues one whole line (newline included). Never blocks on the descriptor.
     public func write(_ line: [UInt8]) {
+        self.enqueue(.bytes(line))
+    }
+
+    private func enqueue(_ entry: Entry) {
         self.state.lock()
         let wasEmpty = self.pending.isEmpty && self.dropped == 0
-        if self.pending.count + line.count <= self.capacity {
-            self.pending.append(contentsOf: line)
+        if self.pending.count < self.capacity {
+            self.pending.append(entry)
         } else {
             self.dropped += 1
         }
@@ -63,20 +81,29 @@ public final class LogSink: @unchecked Sendable {
     }
 
     private func writeLoop() {
+        var entries: [Entry] = []
+        entries.reserveCapacity(1024)
         var batch: [UInt8] = []
-        batch.reserveCapacity(64 << 10)
+        batch.reserveCapacity(256 << 10)
         while true {
             self.state.lock(whenValue: 1)
             // Let a busy moment's lines gather for a millisecond: one write and one wake-up for all of them.
             self.state.unlock()
             usleep(1000)
             self.state.lock()
-            swap(&batch, &self.pending)
+            swap(&entries, &self.pending)
             let dropped = self.dropped
             self.dropped = 0
             self.writing = true
             self.state.unlock(withValue: 0)
 
+            for entry in entries {
+                switch entry {
+                case .line(let line): line.append(to: &batch)
+                case .bytes(let bytes): batch.append(contentsOf: bytes)
+                }
+            }
+            entries.removeAll(keepingCapacity: true)
             if dropped > 0 {
                 batch.append(
                     contentsOf: Array("wellknownd: \(dropped) log lines dropped: the log output was too slow\n".utf8)

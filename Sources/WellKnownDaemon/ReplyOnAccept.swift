@@ -26,18 +26,20 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
     private let route: RouteBox
     private let gate: ConnectionGate
     private let logger: Logger
+    private let records: RecordLog
 
     init(route: RouteBox, gate: ConnectionGate, logger: Logger) {
         self.route = route
         self.gate = gate
         self.logger = logger
+        self.records = RecordLog(logger)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let connection = self.unwrapInboundIn(data)
         let route = self.route.withLockedValue { $0 }
         guard let makeReply = route.instance.replyOnConnect, connection.eventLoop.inEventLoop,
-            let client = connection.remoteAddress, client.ipBytes != nil
+            let client = connection.remoteAddress, client.isIP
         else {
             context.fireChannelRead(data)
             return
@@ -65,9 +67,9 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
         self.gate.release(route.admission, source: client)
         route.counters.bytesOut.add(outcome.bytesOut, ordering: .relaxed)
 
-        self.logger.info(
+        self.records.info(
             "connection",
-            metadata: ConnectionRecord(
+            ConnectionRecord(
                 service: route.service,
                 client: client,
                 server: server,
@@ -77,7 +79,7 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
                 end: outcome.end,
                 peerCredentials: nil,
                 error: outcome.error
-            ).metadata
+            )
         )
     }
 

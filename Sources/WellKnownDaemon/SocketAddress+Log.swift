@@ -49,6 +49,41 @@ extension SocketAddress {
         }
     }
 
+    /// An IPv4 address (or an IPv4-mapped IPv6 one) as a number, `a.b.c.d` being `a << 24 | b << 16 | c << 8 | d`;
+    /// nil for other addresses. Read straight from the sockaddr: this runs for every datagram.
+    var ipv4Value: UInt32? {
+        switch self {
+        case .v4(let address):
+            return UInt32(bigEndian: address.address.sin_addr.s_addr)
+        case .v6(let address):
+            return withUnsafeBytes(of: address.address.sin6_addr) { raw -> UInt32? in
+                guard raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self) == 0,
+                    UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == 0xFFFF
+                else { return nil }
+                return UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+            }
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+
+    /// The two halves of an IPv6 address as numbers (the first holds the /64); nil for IPv4 and AF_UNIX.
+    var ipv6Halves: (high: UInt64, low: UInt64)? {
+        guard case .v6(let address) = self else { return nil }
+        return withUnsafeBytes(of: address.address.sin6_addr) { raw in
+            (
+                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
+        }
+    }
+
+    /// An IPv4 or IPv6 address, not an AF_UNIX path.
+    var isIP: Bool {
+        if case .unixDomainSocket = self { return false }
+        return true
+    }
+
     /// The IP address as the daemon judges it (access lists, rate-limit sources, logs): 4 bytes for IPv4 and for
     /// IPv4-mapped IPv6 (`::ffff:a.b.c.d`), 16 for other IPv6; nil for AF_UNIX.
     var ipBytes: [UInt8]? {
@@ -93,6 +128,15 @@ extension Array where Element == UInt8 {
             self.append(UInt8(ascii: ":"))
             self.appendDecimal(port)
         }
+    }
+
+    /// `a.b.c.d:port` from `SocketAddress.ipv4Value`.
+    mutating func appendDottedQuad(_ value: UInt32, port: Int) {
+        for shift in [24, 16, 8, 0] as [UInt32] {
+            self.appendDecimal(Int((value >> shift) & 0xFF))
+            self.append(shift == 0 ? UInt8(ascii: ":") : UInt8(ascii: "."))
+        }
+        self.appendDecimal(port)
     }
 
     /// Seconds with four decimals: `0.0003`, `1.5000`. Negative amounts are written as 0.

@@ -50,6 +50,12 @@ func address(_ ip: String, _ port: Int) throws -> SocketAddress {
         #expect(self.state().admit(from: try address(ip, port)) == reason)
     }
 
+    @Test func portMapsHoldExactlyTheirPortsAtEveryWordBoundary() {
+        let map = PortMap([0, 63, 64, 65535, 70000, -1])
+        #expect([0, 63, 64, 65535].allSatisfy(map.contains))
+        #expect(![1, 62, 65, 127, 128, 65534, 70000, -1].contains(where: map.contains))
+    }
+
     @Test(arguments: ["127.0.0.1", "10.1.2.3", "198.51.100.9", "::1", "2001:db8::7", "::ffff:127.0.0.1"])
     func ordinaryClientsAreServed(ip: String) throws {
         #expect(self.state().admit(from: try address(ip, 40000)) == nil)

@@ -157,6 +157,20 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
 }
 
 @Suite struct AddressFormatTests {
+    @Test func addressesAreReadAsNumbersWithoutTheirBytes() throws {
+        #expect(try SocketAddress(ipAddress: "198.51.100.7", port: 1).ipv4Value == 0xC633_6407)
+        #expect(try SocketAddress(ipAddress: "::ffff:198.51.100.7", port: 1).ipv4Value == 0xC633_6407)
+        #expect(try SocketAddress(ipAddress: "::1", port: 1).ipv4Value == nil)
+        #expect(try SocketAddress(ipAddress: "::ffff:0:1.2.3.4", port: 1).ipv4Value == nil, "not v4-mapped")
+        let halves = try #require(try SocketAddress(ipAddress: "2001:db8::ffff:1", port: 1).ipv6Halves)
+        #expect(halves.high == 0x2001_0DB8_0000_0000)
+        #expect(halves.low == 0x0000_0000_FFFF_0001)
+        #expect(try SocketAddress(ipAddress: "127.0.0.1", port: 1).ipv6Halves == nil)
+        var out: [UInt8] = []
+        out.appendDottedQuad(0xC633_6407, port: 40000)
+        #expect(String(decoding: out, as: UTF8.self) == "198.51.100.7:40000")
+    }
+
     @Test func addressesAreWrittenWithTheirPortsAndMappedIPv4IsUnmapped() throws {
         #expect(try SocketAddress(ipAddress: "127.0.0.1", port: 6013).logDescription == "127.0.0.1:6013")
         #expect(try SocketAddress(ipAddress: "::1", port: 6013).logDescription == "[::1]:6013")
@@ -167,13 +181,81 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
 }
 
 @Suite struct LogSinkTests {
+    /// Events are formatted by the writer thread, in the order they were queued, with the time they were taken at.
+    @Test func queuedEventsComeOutFormattedInOrder() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let sink = LogSink(descriptor: fds[1])
+        let time = WallClockTime(secondsSinceEpoch: 1_795_565_088, nanoseconds: 7_000_000)
+        for n in 0..<3 {
+            sink.write(
+                PendingLine(
+                    level: .info,
+                    message: "line \(n)",
+                    metadata: ["n": .stringConvertible(n)],
+                    record: nil,
+                    format: .text,
+                    journal: false,
+                    time: time
+                )
+            )
+        }
+        sink.write(Array("raw\n".utf8))
+        sink.flush()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let count = read(fds[0], &chunk, chunk.count)
+        let text = String(decoding: chunk[0..<max(count, 0)], as: UTF8.self)
+        #expect(
+            text == (0..<3).map { "ts=2026-11-25T00:04:48.007Z level=info msg=\"line \($0)\" n=\($0)\n" }.joined()
+                + "raw\n"
+        )
+    }
+
+    /// With our handler (and no logger metadata) a record goes straight to the sink; otherwise through swift-log,
+    /// which merges the logger's metadata. Both give the same fields; a level above info logs nothing.
+    @Test func recordsGoStraightToOurHandlerOrThroughSwiftLog() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let sink = LogSink(descriptor: fds[1])
+        var logger = Logger(label: "test") { label in
+            WellKnownLogHandler(label: label, sink: sink, format: .text, level: .info, journal: true)
+        }
+        let record = DatagramRecord(
+            service: "echo",
+            client: try SocketAddress(ipAddress: "::ffff:198.51.100.7", port: 40000),
+            destination: nil,
+            localPort: 6007,
+            boundServer: "127.0.0.1:6007",
+            bytesIn: 3,
+            bytesOut: 3
+        )
+        let direct = RecordLog(logger)
+        #expect(direct.isDirect)
+        direct.info("datagram", record)
+        logger[metadataKey: "listener"] = "l1"
+        let merged = RecordLog(logger)
+        #expect(!merged.isDirect)
+        merged.info("datagram", record)
+        logger.logLevel = .warning
+        RecordLog(logger).info("datagram", record)
+        sink.flush()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let count = read(fds[0], &chunk, chunk.count)
+        let fields = "service=echo proto=udp client=198.51.100.7:40000 server=127.0.0.1:6007 bytes_in=3 bytes_out=3"
+        #expect(
+            String(decoding: chunk[0..<max(count, 0)], as: UTF8.self)
+                == "<6>level=info msg=datagram \(fields) reply=sent\n"
+                + "<6>level=info msg=datagram \(fields) reply=sent listener=l1\n"
+        )
+    }
+
     /// A reader that never reads fills the pipe; the sink must then drop (and later report) lines rather than grow.
     @Test func slowOutputDropsLinesInsteadOfGrowingAndSaysHowMany() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
-        let sink = LogSink(descriptor: fds[1], capacity: 4096)
+        let sink = LogSink(descriptor: fds[1], capacity: 40)
         let lineBytes = Array(String(repeating: "x", count: 99).utf8) + [10]
-        // 1 MiB of lines against a 64 KiB pipe and a 4 KiB buffer.
+        // 1 MiB of lines against a 64 KiB pipe and a queue of 40 lines.
         for _ in 0..<10_000 {
             sink.write(lineBytes)
         }
