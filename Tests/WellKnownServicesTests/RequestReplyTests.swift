@@ -185,6 +185,26 @@ final class ReadCounter: ChannelOutboundHandler {
         #expect(!channel.isActive)
     }
 
+    /// The line is kept for the second it was made in: it follows the clock forwards and back, and copies of the
+    /// producer (one per connection and socket) share it.
+    @Test func theLineFollowsTheClockSecondBySecond() {
+        let clock = TestClock(fixedTime)
+        let first = DaytimeReply(format: .rfc3339, zone: FixedOffsetZone.utc, clock: WallClock { clock.now })
+        var copy = first
+        var producer = first
+        func line(_ producer: inout DaytimeReply) -> String {
+            String(buffer: producer.reply(to: ByteBuffer(), allocator: ByteBufferAllocator()) ?? ByteBuffer())
+        }
+        #expect(line(&producer) == "2026-11-25T00:04:48Z\r\n")
+        clock.now = WallClockTime(secondsSinceEpoch: fixedTime.secondsSinceEpoch, nanoseconds: 999_000_000)
+        #expect(line(&copy) == "2026-11-25T00:04:48Z\r\n")
+        clock.now = WallClockTime(secondsSinceEpoch: fixedTime.secondsSinceEpoch + 1)
+        #expect(line(&copy) == "2026-11-25T00:04:49Z\r\n")
+        #expect(line(&producer) == "2026-11-25T00:04:49Z\r\n")
+        clock.now = WallClockTime(secondsSinceEpoch: fixedTime.secondsSinceEpoch - 3600)
+        #expect(line(&producer) == "2026-11-24T23:04:48Z\r\n")
+    }
+
     @Test func everyDatagramIncludingEmptyOnesIsAnswered() throws {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers(try instance(.daytime).makeDatagramHandlers())

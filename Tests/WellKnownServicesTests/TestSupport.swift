@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import WellKnownServices
 
 #if canImport(Glibc)
@@ -64,5 +65,19 @@ extension SocketAddress {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = (UInt32(o.0) << 24 | UInt32(o.1) << 16 | UInt32(o.2) << 8 | UInt32(o.3)).bigEndian
         self.init(address, host: "")
+    }
+}
+
+/// A clock a test moves by hand.
+final class TestClock: Sendable {
+    private let time: Mutex<WallClockTime>
+
+    init(_ time: WallClockTime) {
+        self.time = Mutex(time)
+    }
+
+    var now: WallClockTime {
+        get { self.time.withLock { $0 } }
+        set { self.time.withLock { $0 = newValue } }
     }
 }
