@@ -173,7 +173,9 @@ public struct WellKnownLogHandler: LogHandler {
         into out: inout [UInt8]
     ) {
         if journal {
-            out.append(contentsOf: "<\(level.syslogPriority)>".utf8)
+            out.append(UInt8(ascii: "<"))
+            out.appendDecimal(level.syslogPriority)
+            out.append(UInt8(ascii: ">"))
         }
         let found = metadata.isEmpty ? nil : Self.record(in: metadata)
         let record = explicitRecord ?? found
@@ -191,13 +193,13 @@ public struct WellKnownLogHandler: LogHandler {
         switch format {
         case .text:
             if let time {
-                out.append(contentsOf: "ts=".utf8)
+                out.appendLiteral("ts=")
                 Self.appendTimestamp(time, to: &out)
                 out.append(UInt8(ascii: " "))
             }
-            out.append(contentsOf: "level=".utf8)
-            out.append(contentsOf: level.rawValue.utf8)
-            out.append(contentsOf: " msg=".utf8)
+            out.appendLiteral("level=")
+            out.appendLiteral(level.literal)
+            out.appendLiteral(" msg=")
             Self.appendLogfmtValue(message, to: &out)
             appendRecord(.text)
             for (key, value) in entries {
@@ -209,11 +211,13 @@ public struct WellKnownLogHandler: LogHandler {
         case .json:
             out.append(UInt8(ascii: "{"))
             if let time {
-                out.append(contentsOf: "\"ts\":\"".utf8)
+                out.appendLiteral("\"ts\":\"")
                 Self.appendTimestamp(time, to: &out)
-                out.append(contentsOf: "\",".utf8)
+                out.appendLiteral("\",")
             }
-            out.append(contentsOf: "\"level\":\"\(level.rawValue)\",\"msg\":".utf8)
+            out.appendLiteral("\"level\":\"")
+            out.appendLiteral(level.literal)
+            out.appendLiteral("\",\"msg\":")
             Self.appendJSONString(message, to: &out)
             appendRecord(.json)
             for (key, value) in entries {
@@ -354,6 +358,19 @@ public struct WellKnownLogHandler: LogHandler {
 }
 
 extension Logger.Level {
+    /// The name, as a literal the formatter copies.
+    var literal: StaticString {
+        switch self {
+        case .trace: return "trace"
+        case .debug: return "debug"
+        case .info: return "info"
+        case .notice: return "notice"
+        case .warning: return "warning"
+        case .error: return "error"
+        case .critical: return "critical"
+        }
+    }
+
     /// syslog(3) priority, as journald reads it from a `<N>` prefix.
     var syslogPriority: Int {
         switch self {

@@ -90,12 +90,12 @@ struct LogFieldWriter {
         switch self.format {
         case .text:
             self.out.append(UInt8(ascii: " "))
-            self.out.append(contentsOf: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            self.out.appendLiteral(key)
             self.out.append(UInt8(ascii: "="))
         case .json:
-            self.out.append(contentsOf: ",\"".utf8)
-            self.out.append(contentsOf: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            self.out.append(contentsOf: "\":".utf8)
+            self.out.appendLiteral(",\"")
+            self.out.appendLiteral(key)
+            self.out.appendLiteral("\":")
         }
     }
 

@@ -108,14 +108,28 @@ extension Array where Element == UInt8 {
         if value < 0 {
             self.append(UInt8(ascii: "-"))
         }
-        // Least significant digit first, then turned round in place: no recursion, no temporary.
-        let start = self.endIndex
         var rest = value.magnitude
-        repeat {
-            self.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        self[start...].reverse()
+        if rest < 10 {
+            self.append(UInt8(ascii: "0") + UInt8(rest))
+            return
+        }
+        // Least significant digit first, into a buffer on the stack, then one copy: no recursion, no temporary
+        // array (Int.min has 19 digits).
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            self.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
+    }
+
+    /// Bytes of a literal, copied as they are: `out.appendLiteral("level=")`.
+    mutating func appendLiteral(_ literal: StaticString) {
+        self.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     /// `a.b.c.d`, or `a.b.c.d:port`.
