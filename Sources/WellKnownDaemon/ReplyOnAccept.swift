@@ -16,9 +16,9 @@ import Darwin
 /// registration, an activation or a deregistration, which together cost the daemon more than the answer itself
 /// (see the README's Benchmarks).
 ///
-/// Everything else goes on to the accept handler and the channel initializer: other services, AF_UNIX clients
-/// (whose log line names the peer from SO_PEERCRED), and connections NIO placed on another event loop than the
-/// listener's (an inherited socket serves the whole group).
+/// A connection NIO placed on another event loop than the listener's (an inherited socket serves the whole group)
+/// is answered on its own loop. Everything else goes on to the accept handler and the channel initializer: other
+/// services, and AF_UNIX clients (whose log line names the peer from SO_PEERCRED).
 final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
@@ -38,52 +38,78 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let connection = self.unwrapInboundIn(data)
         let route = self.route.withLockedValue { $0 }
-        guard let makeReply = route.instance.replyOnConnect, connection.eventLoop.inEventLoop,
-            let client = connection.remoteAddress, client.isIP
+        guard let makeReply = route.instance.replyOnConnect, let client = connection.remoteAddress, client.isIP
         else {
             context.fireChannelRead(data)
             return
         }
-        let started = NIODeadline.now()
-        let server = connection.localAddress
-        guard route.admit(client: client, server: server, gate: self.gate) else {
-            connection.close(promise: nil)
-            return
-        }
-        route.counters.accepted.add(1, ordering: .relaxed)
-        self.logger.debug(
-            "accepted",
-            metadata: [
-                "service": "\(route.service)", "proto": "tcp",
-                "client": "\(client.logDescription)", "server": "\(server?.logDescription ?? "?")",
-            ]
+        let answer = Answer(
+            route: route,
+            makeReply: makeReply,
+            gate: self.gate,
+            logger: self.logger,
+            records: self.records
         )
-
-        var outcome = Outcome(end: .server, bytesOut: 0, error: nil)
-        if let reply = makeReply(connection.allocator) {
-            outcome = Self.send(reply, on: connection)
+        if connection.eventLoop.inEventLoop {
+            answer.serve(connection, from: client)
+        } else {
+            // An inherited socket serves the whole group, so NIO may have given the connection to another loop:
+            // it is answered there, where its channel belongs.
+            connection.eventLoop.execute { answer.serve(connection, from: client) }
         }
-        connection.close(promise: nil)
-        self.gate.release(route.admission, source: client)
-        route.counters.bytesOut.add(outcome.bytesOut, ordering: .relaxed)
-
-        self.records.info(
-            "connection",
-            ConnectionRecord(
-                service: route.service,
-                client: client,
-                server: server,
-                duration: NIODeadline.now() - started,
-                bytesIn: 0,
-                bytesOut: outcome.bytesOut,
-                end: outcome.end,
-                peerCredentials: nil,
-                error: outcome.error
-            )
-        )
     }
 
-    private struct Outcome {
+    /// Everything one answer needs, so that it can run on the connection's own event loop.
+    private struct Answer: Sendable {
+        let route: Route
+        let makeReply: @Sendable (ByteBufferAllocator) -> ByteBuffer?
+        let gate: ConnectionGate
+        let logger: Logger
+        let records: RecordLog
+
+        /// Admits, answers, closes and logs one connection. On the connection's event loop.
+        func serve(_ connection: any Channel, from client: SocketAddress) {
+            let started = NIODeadline.now()
+            let server = connection.localAddress
+            guard self.route.admit(client: client, server: server, gate: self.gate) else {
+                connection.close(promise: nil)
+                return
+            }
+            self.route.counters.accepted.add(1, ordering: .relaxed)
+            self.logger.debug(
+                "accepted",
+                metadata: [
+                    "service": "\(self.route.service)", "proto": "tcp",
+                    "client": "\(client.logDescription)", "server": "\(server?.logDescription ?? "?")",
+                ]
+            )
+
+            var outcome = Outcome(end: .server, bytesOut: 0, error: nil)
+            if let reply = self.makeReply(connection.allocator) {
+                outcome = ReplyOnAccept.send(reply, on: connection)
+            }
+            connection.close(promise: nil)
+            self.gate.release(self.route.admission, source: client)
+            self.route.counters.bytesOut.add(outcome.bytesOut, ordering: .relaxed)
+
+            self.records.info(
+                "connection",
+                ConnectionRecord(
+                    service: self.route.service,
+                    client: client,
+                    server: server,
+                    duration: NIODeadline.now() - started,
+                    bytesIn: 0,
+                    bytesOut: outcome.bytesOut,
+                    end: outcome.end,
+                    peerCredentials: nil,
+                    error: outcome.error
+                )
+            )
+        }
+    }
+
+    fileprivate struct Outcome {
         var end: ConnectionEnd
         var bytesOut: Int
         var error: String?
@@ -91,7 +117,7 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
 
     /// One send(2) of the whole reply. A fresh socket's send buffer is empty and holds kilobytes, so a reply of a
     /// few dozen bytes never meets a short write; if it ever did, the connection would end with `end=error`.
-    private static func send(_ reply: ByteBuffer, on connection: any Channel) -> Outcome {
+    fileprivate static func send(_ reply: ByteBuffer, on connection: any Channel) -> Outcome {
         let result: Int?
         do {
             result = try Self.withDescriptor(of: connection) { fd in

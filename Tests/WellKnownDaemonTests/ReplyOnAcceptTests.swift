@@ -27,9 +27,10 @@ import Glibc
         _ descriptor: ServiceDescriptor,
         connections: Int,
         limits: ConnectionLimits = ConnectionLimits(),
-        access: AccessPolicy = .everyone
+        access: AccessPolicy = .everyone,
+        loops: Int = 1
     ) throws -> Served {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
         defer { try? group.syncShutdownGracefully() }
         let logs = CapturedLogs()
         let logger = logs.logger()
@@ -48,7 +49,8 @@ import Glibc
             )
         )
         let initialized = NIOLockedValueBox(0)
-        let server = try ServerBootstrap(group: group)
+        // The listener on one loop, its connections spread over all of them, as for an inherited socket.
+        let server = try ServerBootstrap(group: group.next(), childGroup: group)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -70,7 +72,9 @@ import Glibc
             replies.append(try Self.connectAndRead(port: port))
         }
         // The log line is written after the close the client saw.
-        try server.eventLoop.submit {}.wait()
+        for loop in group.makeIterator() {
+            try loop.submit {}.wait()
+        }
         return Served(
             replies: replies,
             initialized: initialized.withLockedValue { $0 },
@@ -121,6 +125,15 @@ import Glibc
         #expect(line.metadata["bytes_in"] == "0")
         #expect(line.metadata["bytes_out"] == "\(size)")
         #expect(line.metadata["end"] == "server")
+    }
+
+    @Test func connectionsOnAnotherLoopThanTheListenersAreAnsweredThere() throws {
+        let served = try serve(.daytime, connections: 6, loops: 2)
+        #expect(served.replies.map(\.count) == Array(repeating: 26, count: 6))
+        #expect(served.initialized == 0)
+        #expect(served.counters.accepted.load(ordering: .relaxed) == 6)
+        #expect(served.gate.openConnections == 0)
+        #expect(served.logs.all.filter { $0.message == "connection" }.count == 6)
     }
 
     @Test func otherServicesGoOnToTheChannelInitializer() throws {
