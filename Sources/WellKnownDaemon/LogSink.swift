@@ -31,6 +31,10 @@ public final class LogSink: @unchecked Sendable {
     private var writing = false
     private let capacity: Int
     private let descriptor: Int32
+    /// How long the writer lets lines gather once one arrives, in microseconds. Each batch costs a wake-up, a sleep
+    /// and a write(2): at 1 ms that was 5 % of a core at 20,000 lines a second; at 5 ms about a fifth of that.
+    /// A line reaches the descriptor at most this late (and `flush` waits for it).
+    static let gather: UInt32 = 5000
 
     /// `capacity`: lines waiting at most (a line waiting holds a few hundred bytes).
     public init(descriptor: Int32 = STDERR_FILENO, capacity: Int = 16384) {
@@ -87,9 +91,9 @@ public final class LogSink: @unchecked Sendable {
         batch.reserveCapacity(256 << 10)
         while true {
             self.state.lock(whenValue: 1)
-            // Let a busy moment's lines gather for a millisecond: one write and one wake-up for all of them.
+            // Let a busy moment's lines gather: one wake-up, one format pass and one write for all of them.
             self.state.unlock()
-            usleep(1000)
+            usleep(Self.gather)
             self.state.lock()
             swap(&entries, &self.pending)
             let dropped = self.dropped
