@@ -88,14 +88,14 @@ final class ConnectionGate: Sendable {
     /// Whose connection it is, for the per-source limits. AF_UNIX clients are local: only the total and the
     /// entry's limits apply to them.
     private static func sourceKey(_ source: SocketAddress?) -> SourceKey? {
-        guard let source, source.isIP else { return nil }
+        guard let source, !source.isUnix else { return nil }
         return SourceKey(source)
     }
 
     /// Takes a place for a new connection of `entry` from `source`, or says why not. A connection admitted must be
     /// released when it closes.
     func admit(_ entry: EntryAdmission, source: SocketAddress?) -> ConnectionRefusal? {
-        if !entry.access.admitsEveryone, let bytes = source?.ipBytes, !entry.access.permits(bytes) {
+        if let source, !entry.access.permits(source) {
             return .accessDenied
         }
         let key = Self.sourceKey(source)
@@ -133,6 +133,15 @@ final class ConnectionGate: Sendable {
     }
 
     var openConnections: Int { self.state.withLockedValue { $0.open } }
+}
+
+extension AccessPolicy {
+    /// Whether `source` may be served, TCP or UDP: an IP address as `permits(_:)` judges its bytes (IPv4-mapped IPv6
+    /// as IPv4); an AF_UNIX peer always. A policy that admits everyone looks at nothing: this runs per datagram.
+    func permits(_ source: SocketAddress) -> Bool {
+        guard !self.admitsEveryone, let bytes = source.ipBytes else { return true }
+        return self.permits(bytes)
+    }
 }
 
 /// The whole pipeline of a refused connection: it closes at once, before any byte is sent.

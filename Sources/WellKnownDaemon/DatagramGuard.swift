@@ -206,19 +206,16 @@ final class DatagramGuardHandler: ChannelInboundHandler, RemovableChannelHandler
     private let state: DatagramGuardState
     private let counters: ServiceCounters
     private let access: AccessPolicy
-    private let checksAccess: Bool
 
     init(state: DatagramGuardState, counters: ServiceCounters, access: AccessPolicy = .everyone) {
         self.state = state
         self.counters = counters
         self.access = access
-        self.checksAccess = !access.admitsEveryone
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let source = self.unwrapInboundIn(data).remoteAddress
-        let denied = self.checksAccess && (source.ipBytes.map { !self.access.permits($0) } ?? false)
-        if let reason = denied ? .accessDenied : self.state.admit(from: source) {
+        if let reason = self.access.permits(source) ? self.state.admit(from: source) : .accessDenied {
             self.state.recordDrop(reason, source: source)
             self.counters.dropped.add(1, ordering: .relaxed)
             return

@@ -37,8 +37,11 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let connection = self.unwrapInboundIn(data)
-        let route = self.route.withLockedValue { $0 }
-        guard let makeReply = route.instance.replyOnConnect, let client = connection.remoteAddress, client.isIP
+        // The whole route is copied only for a one-shot service: every other connection reads it again in the
+        // channel initializer.
+        let route = self.route.withLockedValue { $0.instance.replyOnConnect == nil ? nil : $0 }
+        guard let route, let makeReply = route.instance.replyOnConnect, let client = connection.remoteAddress,
+            !client.isUnix
         else {
             context.fireChannelRead(data)
             return

@@ -12,8 +12,8 @@ extension SocketAddress {
         switch self {
         case .unixDomainSocket: return self.logHost
         case .v4, .v6:
-            if let bytes = self.ipBytes, bytes.count == 4 {
-                return Self.dottedQuad(bytes, port: port)
+            if let ipv4 = self.ipv4Value {
+                return Self.dottedQuad(ipv4, port: port)
             }
             return "[\(self.logHost)]:\(port)"
         }
@@ -25,21 +25,19 @@ extension SocketAddress {
     }
 
     /// `a.b.c.d` or `a.b.c.d:port`, formatted by hand: this runs for every logged connection and datagram.
-    private static func dottedQuad(_ bytes: [UInt8], port: Int?) -> String {
+    private static func dottedQuad(_ ipv4: UInt32, port: Int?) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(21)
-        out.appendDottedQuad(bytes, port: port)
+        out.appendDottedQuad(ipv4, port: port)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// The address without its port, v4-mapped IPv6 unmapped.
     var logHost: String {
         switch self {
-        case .v4:
-            return self.ipBytes.map { Self.dottedQuad($0, port: nil) } ?? "?"
-        case .v6:
-            if let bytes = self.ipBytes, bytes.count == 4 {
-                return Self.dottedQuad(bytes, port: nil)
+        case .v4, .v6:
+            if let ipv4 = self.ipv4Value {
+                return Self.dottedQuad(ipv4, port: nil)
             }
             return self.ipAddress ?? "?"
         case .unixDomainSocket:
@@ -78,27 +76,14 @@ extension SocketAddress {
         }
     }
 
-    /// An IPv4 or IPv6 address, not an AF_UNIX path.
-    var isIP: Bool {
-        if case .unixDomainSocket = self { return false }
-        return true
-    }
-
     /// The IP address as the daemon judges it (access lists, rate-limit sources, logs): 4 bytes for IPv4 and for
     /// IPv4-mapped IPv6 (`::ffff:a.b.c.d`), 16 for other IPv6; nil for AF_UNIX.
     var ipBytes: [UInt8]? {
-        switch self {
-        case .v4(let address):
-            return withUnsafeBytes(of: address.address.sin_addr) { Array($0) }
-        case .v6(let address):
-            let bytes = withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
-            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-                return Array(bytes[12...])
-            }
-            return bytes
-        case .unixDomainSocket:
-            return nil
+        if let ipv4 = self.ipv4Value {
+            return withUnsafeBytes(of: ipv4.bigEndian) { Array($0) }
         }
+        guard let (high, low) = self.ipv6Halves else { return nil }
+        return withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }
     }
 }
 
@@ -132,25 +117,16 @@ extension Array where Element == UInt8 {
         self.append(contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
-    /// `a.b.c.d`, or `a.b.c.d:port`.
-    mutating func appendDottedQuad(_ bytes: [UInt8], port: Int?) {
-        for (index, byte) in bytes.enumerated() {
-            if index > 0 { self.append(UInt8(ascii: ".")) }
-            self.appendDecimal(Int(byte))
+    /// `a.b.c.d`, or `a.b.c.d:port`, from `SocketAddress.ipv4Value`.
+    mutating func appendDottedQuad(_ value: UInt32, port: Int?) {
+        for shift in [24, 16, 8, 0] as [UInt32] {
+            self.appendDecimal(Int((value >> shift) & 0xFF))
+            if shift > 0 { self.append(UInt8(ascii: ".")) }
         }
         if let port {
             self.append(UInt8(ascii: ":"))
             self.appendDecimal(port)
         }
-    }
-
-    /// `a.b.c.d:port` from `SocketAddress.ipv4Value`.
-    mutating func appendDottedQuad(_ value: UInt32, port: Int) {
-        for shift in [24, 16, 8, 0] as [UInt32] {
-            self.appendDecimal(Int((value >> shift) & 0xFF))
-            self.append(shift == 0 ? UInt8(ascii: ":") : UInt8(ascii: "."))
-        }
-        self.appendDecimal(port)
     }
 
     /// Seconds with four decimals: `0.0003`, `1.5000`. Negative amounts are written as 0.
