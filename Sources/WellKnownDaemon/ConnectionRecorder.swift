@@ -63,11 +63,16 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     /// AF_UNIX peers: who is on the other end, as the kernel tells it (SO_PEERCRED).
     private var peerCredentials: PeerCredentials?
 
-    init(counters: ServiceCounters, logger: Logger, bounds: StreamBounds = StreamBounds()) {
+    /// `records`: made once per listener, not per connection (it looks at the logger's handler).
+    init(counters: ServiceCounters, records: RecordLog, bounds: StreamBounds = StreamBounds()) {
         self.counters = counters
-        self.logger = logger
-        self.records = RecordLog(logger)
+        self.logger = records.logger
+        self.records = records
         self.bounds = bounds
+    }
+
+    convenience init(counters: ServiceCounters, logger: Logger, bounds: StreamBounds = StreamBounds()) {
+        self.init(counters: counters, records: RecordLog(logger), bounds: bounds)
     }
 
     func channelActive(context: ChannelHandlerContext) {

@@ -334,6 +334,7 @@ struct ListenerFactory {
     private func streamBootstrap(_ box: RouteBox, on group: any EventLoopGroup) -> ServerBootstrap {
         let registry = self.registry
         let logger = self.logger
+        let records = RecordLog(logger)
         let gate = self.connectionGate
         return ServerBootstrap(group: group)
             // Opened paused: nothing is accepted until privileges are dropped and `resume()` is called.
@@ -364,7 +365,7 @@ struct ListenerFactory {
                     channel.closeFuture.whenComplete { _ in gate.release(route.admission, source: client) }
                     registry.add(channel)
                     try pipeline.addHandler(
-                        ConnectionRecorder(counters: route.counters, logger: logger, bounds: route.bounds)
+                        ConnectionRecorder(counters: route.counters, records: records, bounds: route.bounds)
                     )
                     try pipeline.addHandlers(route.instance.makeStreamHandlers())
                 }
