@@ -117,7 +117,7 @@ public struct WellKnownLogHandler: LogHandler {
             metadata.count == 1
             ? metadata.first.flatMap { $0.key == LogRecord.key ? $0.value : nil } : metadata[LogRecord.key]
         guard case .stringConvertible(let fields)? = value else { return nil }
-        return fields as? LogRecordBox ?? fields as? any LogRecordFields
+        return fields as? LogRecordBox
     }
 
     /// The entries of `metadata` in line order: the known keys drop into their slots, only the others are sorted.
