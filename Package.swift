@@ -2,9 +2,11 @@
 import PackageDescription
 
 // The seams are enforced by what each target may import:
+// - WellKnownCalendar: calendar arithmetic and ASCII digits, no dependencies: daytime lines and log stamps.
 // - WellKnownServices: protocol handlers and their pure cores; NIOCore only, clock and randomness injected.
 // - WellKnownConfig: YAML -> Configuration with positioned errors; knows no NIO.
-// - WellKnownDaemon: sockets, socket activation, signals, logging, lifecycle; the only place that touches fds,
+// - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon.
+// - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle; the only place that touches fds,
 //   the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
 // - wellknownd: the command line, nothing else.
 let package = Package(
@@ -26,10 +28,22 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        .target(name: "WellKnownCalendar"),
         .target(
             name: "WellKnownServices",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio")
+                "WellKnownCalendar",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "WellKnownLogging",
+            dependencies: [
+                "WellKnownCalendar",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -41,6 +55,8 @@ let package = Package(
         .target(
             name: "WellKnownDaemon",
             dependencies: [
+                "WellKnownCalendar",
+                "WellKnownLogging",
                 "WellKnownServices",
                 "WellKnownConfig",
                 "CSystemd",
@@ -56,6 +72,7 @@ let package = Package(
             name: "wellknownd",
             dependencies: [
                 "WellKnownDaemon",
+                "WellKnownLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,6 +80,7 @@ let package = Package(
         .testTarget(
             name: "WellKnownServicesTests",
             dependencies: [
+                "WellKnownCalendar",
                 "WellKnownServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -75,6 +93,8 @@ let package = Package(
         .testTarget(
             name: "WellKnownDaemonTests",
             dependencies: [
+                "WellKnownCalendar",
+                "WellKnownLogging",
                 "WellKnownDaemon",
                 "WellKnownServices",
                 "WellKnownConfig",

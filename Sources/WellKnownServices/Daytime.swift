@@ -3,6 +3,7 @@
 // `Wed Nov 25 00:04:48 2026\r\n`; the `format` and `zone` options choose others.
 import NIOCore
 import Synchronization
+import WellKnownCalendar
 
 extension ServiceDescriptor {
     public static let daytime = ServiceDescriptor(

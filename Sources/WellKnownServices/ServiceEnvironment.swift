@@ -1,16 +1,7 @@
 // What a service may learn from the outside world, injected so that handlers never read the
 // system clock, the time zone database or a random device themselves (and tests can fix them).
 
-/// A reading of the wall clock: seconds and nanoseconds since 1970-01-01T00:00:00Z.
-public struct WallClockTime: Sendable, Hashable {
-    public var secondsSinceEpoch: Int64
-    public var nanoseconds: Int32
-
-    public init(secondsSinceEpoch: Int64, nanoseconds: Int32 = 0) {
-        self.secondsSinceEpoch = secondsSinceEpoch
-        self.nanoseconds = nanoseconds
-    }
-}
+import WellKnownCalendar
 
 /// The wall clock. `now()` returns nil when the time is not known, which the time service answers with silence.
 public struct WallClock: Sendable {

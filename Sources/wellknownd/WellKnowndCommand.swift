@@ -2,6 +2,7 @@
 import ArgumentParser
 import Logging
 import WellKnownDaemon
+import WellKnownLogging
 
 @main
 struct WellKnowndCommand: ParsableCommand {

@@ -2,9 +2,11 @@ import Foundation
 import Logging
 import NIOCore
 import Testing
+import WellKnownCalendar
 import WellKnownServices
 
 @testable import WellKnownDaemon
+@testable import WellKnownLogging
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +22,7 @@ let connectionMetadata: Logger.Metadata = [
 func line(_ format: LogFormat, journal: Bool = false, message: String = "connection", _ metadata: Logger.Metadata)
     -> String
 {
-    let bytes = WellKnownLogHandler.formatLine(
+    let bytes = LogLineFormatter.formatLine(
         level: .info,
         message: message,
         metadata: metadata,
@@ -80,7 +82,7 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
     @Test func theCachedTimestampFollowsTheClockAcrossSecondsAndBack() {
         func stamp(_ seconds: Int64, _ nanoseconds: Int32) -> String {
             var out: [UInt8] = []
-            WellKnownLogHandler.appendTimestamp(
+            LogLineFormatter.appendTimestamp(
                 WallClockTime(secondsSinceEpoch: seconds, nanoseconds: nanoseconds),
                 to: &out
             )
@@ -96,7 +98,7 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
 
     @Test func journalLinesCarryTheSyslogPriorityAndNoTimestamp() {
         #expect(line(.text, journal: true, ["service": "time"]) == "<6>level=info msg=connection service=time\n")
-        let warning = WellKnownLogHandler.formatLine(
+        let warning = LogLineFormatter.formatLine(
             level: .warning,
             message: "m",
             metadata: [:],
@@ -118,7 +120,7 @@ func line(_ format: LogFormat, journal: Bool = false, message: String = "connect
     ])
     func logfmtValuesAreQuotedOnlyWhenNeeded(value: String, expected: String) {
         var out: [UInt8] = []
-        WellKnownLogHandler.appendLogfmtValue(value, to: &out)
+        LogLineFormatter.appendLogfmtValue(value, to: &out)
         #expect(String(decoding: out, as: UTF8.self) == expected)
     }
 

@@ -8,6 +8,7 @@ import WellKnownConfig
 import WellKnownServices
 
 @testable import WellKnownDaemon
+@testable import WellKnownLogging
 
 #if canImport(Glibc)
 import Glibc
@@ -60,7 +61,7 @@ private struct CapturingHandler: LogHandler {
         var fields = metadata.mapValues { "\($0)" }
         if case .stringConvertible(let value) = metadata[LogRecord.key], let record = value as? any LogRecordFields {
             fields[LogRecord.key] = nil
-            let line = WellKnownLogHandler.formatLine(
+            let line = LogLineFormatter.formatLine(
                 level: .info,
                 message: "",
                 metadata: record.metadata,

@@ -3,6 +3,7 @@ import Testing
 import WellKnownConfig
 
 @testable import WellKnownDaemon
+@testable import WellKnownLogging
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+import WellKnownCalendar
 import WellKnownServices
 
 @Suite struct EchoTests {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Synchronization
+import WellKnownCalendar
 import WellKnownServices
 
 #if canImport(Glibc)

@@ -1,0 +1,210 @@
+import Logging
+import NIOCore
+import NIOPosix
+import WellKnownConfig
+import WellKnownLogging
+
+/// Opens listening sockets and wires each to the route it serves.
+struct ListenerFactory {
+    let group: any EventLoopGroup
+    let registry: ConnectionRegistry
+    let logger: Logger
+    let connectionGate: ConnectionGate
+
+    /// Largest UDP payload: 65507 bytes over IPv4, 65527 over IPv6. NIO's default 2048-byte datagram buffer
+    /// would silently truncate echo replies, as xinetd does.
+    static let datagramBufferSize = 65536
+    static let datagramsPerRead = 8
+
+    static let ipv6Only = ChannelOptions.socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_V6ONLY))
+    static let reusePort = ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_REUSEPORT))
+
+    func bind(_ listener: Listener, route: Route) async throws(BindError) -> RunningListener {
+        let box = RouteBox(route)
+        var channels: [any Channel] = []
+        do {
+            switch listener.address {
+            case .unix(let path):
+                // A socket file left by an earlier run is replaced; anything else at the path is an error.
+                switch listener.transport {
+                case .tcp:
+                    channels.append(
+                        try await self.streamBootstrap(box, on: self.group)
+                            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    )
+                case .udp:
+                    channels.append(
+                        try await self.datagramBootstrap(box, on: self.group, packetInfo: false)
+                            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                    )
+                }
+            case .ip(let bindAddress, let port):
+                let address = try SocketAddress(ipAddress: bindAddress.text, port: port)
+                // "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6 address only itself.
+                let v6only: SocketOptionValue? = bindAddress.family == .ipv6 ? (bindAddress.isWildcard ? 0 : 1) : nil
+                // SO_REUSEPORT would let a second daemon (of the same user) share the port without a word: a plain
+                // bind first proves that nobody holds it.
+                try Self.probe(address, transport: listener.transport, v6only: v6only)
+                for loop in self.group.makeIterator() {
+                    switch listener.transport {
+                    case .tcp:
+                        var bootstrap = self.streamBootstrap(box, on: loop)
+                            .serverChannelOption(Self.reusePort, value: 1)
+                        if let v6only {
+                            bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
+                        }
+                        channels.append(try await bootstrap.bind(to: address).get())
+                    case .udp:
+                        // Only a wildcard socket needs each datagram's destination (IP_PKTINFO); on a specific
+                        // address it is that address, and the control messages would cost every datagram.
+                        var bootstrap = self.datagramBootstrap(box, on: loop, packetInfo: bindAddress.isWildcard)
+                            .channelOption(Self.reusePort, value: 1)
+                        if let v6only {
+                            bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
+                        }
+                        channels.append(try await bootstrap.bind(to: address).get())
+                    }
+                }
+            }
+        } catch {
+            for channel in channels {
+                try? await channel.close()
+            }
+            throw BindError(listener: listener, cause: error)
+        }
+        return RunningListener(
+            key: .bound(listener.transport, listener.address),
+            label: listener.description,
+            channels: channels,
+            route: box,
+            logger: self.logger
+        )
+    }
+
+    /// Binds `address` once without SO_REUSEPORT (and, for UDP, without SO_REUSEADDR), then closes it: fails with
+    /// EADDRINUSE if any socket holds the address.
+    static func probe(_ address: SocketAddress, transport: Transport, v6only: SocketOptionValue?) throws {
+        let type = transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+        let fd = socket(Int32(address.protocol.rawValue), type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        defer { Glibc.close(fd) }
+        var one: Int32 = 1
+        if transport == .tcp {
+            // A listener's old connections in TIME_WAIT must not count as "in use".
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if var v6only {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &v6only, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let result = address.withSockAddr { Glibc.bind(fd, $0, socklen_t($1)) }
+        guard result == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
+    }
+
+    /// Serves a socket systemd passed us. NIO takes the descriptor over.
+    func adopt(_ socket: InheritedSocket, route: Route) async throws(ActivationError) -> RunningListener {
+        let box = RouteBox(route)
+        let channel: any Channel
+        do {
+            switch route.transport {
+            case .tcp:
+                channel = try await self.streamBootstrap(box, on: self.group).withBoundSocket(socket.fd).get()
+                // Adopting a listener calls listen(fd, 128); give it back the backlog systemd chose (Backlog=,
+                // SOMAXCONN by default), which the kernel caps at net.core.somaxconn.
+                _ = listen(socket.fd, socket.backlog ?? SOMAXCONN)
+            case .udp:
+                let wildcard = socket.localAddress?.ipBytes?.allSatisfy { $0 == 0 } ?? false
+                channel = try await self.datagramBootstrap(
+                    box,
+                    on: self.group,
+                    packetInfo: socket.kind == .udp && wildcard
+                )
+                .withBoundSocket(socket.fd).get()
+            }
+        } catch {
+            throw ActivationError("\(socket) could not be served: \(error)")
+        }
+        let address = socket.localAddress?.logDescription ?? "?"
+        return RunningListener(
+            key: .inherited(fd: socket.fd),
+            label: "\(route.service)/\(route.transport.rawValue) \(address) (fd \(socket.fd))",
+            channels: [channel],
+            route: box,
+            logger: self.logger
+        )
+    }
+
+    /// `group`: one event loop for a per-loop socket, whose connections then stay on that loop.
+    private func streamBootstrap(_ box: RouteBox, on group: any EventLoopGroup) -> ServerBootstrap {
+        let registry = self.registry
+        let logger = self.logger
+        let records = RecordLog(logger)
+        let gate = self.connectionGate
+        return ServerBootstrap(group: group)
+            // Opened paused: nothing is accepted until privileges are dropped and `resume()` is called.
+            .serverChannelOption(.autoRead, value: false)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(AcceptBackoff(route: box, logger: logger))
+                    try pipeline.addHandler(ReplyOnAccept(route: box, gate: gate, logger: logger))
+                }
+            }
+            // Each service decides what a half-close means: echo answers what is left, discard closes, chargen
+            // carries on streaming.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // The route in force when the connection arrived serves it to the end, whatever reloads follow.
+                    let route = box.withLockedValue { $0 }
+                    let pipeline = channel.pipeline.syncOperations
+                    let client = channel.remoteAddress
+                    guard route.admit(client: client, server: channel.localAddress, gate: gate) else {
+                        // Closed at once, before any byte is sent.
+                        try pipeline.addHandler(RefusedConnectionHandler())
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in gate.release(route.admission, source: client) }
+                    registry.add(channel)
+                    try pipeline.addHandler(
+                        ConnectionRecorder(counters: route.counters, records: records, bounds: route.bounds)
+                    )
+                    try pipeline.addHandlers(route.instance.makeStreamHandlers())
+                }
+            }
+    }
+
+    /// `packetInfo`: learn each datagram's destination address (wildcard IP sockets; AF_UNIX has no such thing).
+    private func datagramBootstrap(_ box: RouteBox, on group: any EventLoopGroup, packetInfo: Bool)
+        -> DatagramBootstrap
+    {
+        let logger = self.logger
+        var bootstrap = DatagramBootstrap(group: group)
+            // Opened paused: nothing is read until privileges are dropped and `resume()` is called.
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // recvmmsg: up to `datagramsPerRead` datagrams per system call; NIO cuts the buffer into that many equal
+            // slices, so each slice must hold the largest datagram.
+            .channelOption(
+                .recvAllocator,
+                value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramBufferSize * Self.datagramsPerRead)
+            )
+            .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
+        if packetInfo {
+            // Only set where it applies: NIO sets the IP option even for `false`, which AF_UNIX refuses.
+            bootstrap = bootstrap.channelOption(.receivePacketInfo, value: true)
+        }
+        return
+            bootstrap
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try DatagramPipeline.install(
+                        box.withLockedValue { $0 },
+                        on: channel.pipeline.syncOperations,
+                        logger: logger
+                    )
+                }
+            }
+    }
+}
