@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
+import NIOPosix
 import Testing
 import WellKnownConfig
 import WellKnownServices
@@ -81,22 +82,43 @@ private struct CapturingHandler: LogHandler {
 let peer = try? SocketAddress(ipAddress: "::ffff:198.51.100.7", port: 40001)
 let local = try? SocketAddress(ipAddress: "127.0.0.1", port: 6007)
 
+/// A connection admitted at `gate`, as the channel initializer admits one.
+func admittedConnection(
+    _ counters: ServiceCounters,
+    logs: CapturedLogs,
+    gate: ConnectionGate = ConnectionGate(limits: ConnectionLimits())
+) throws -> AdmittedConnection {
+    let lifecycle = ConnectionLifecycle(
+        service: counters.service,
+        admission: EntryAdmission(key: "test"),
+        counters: counters,
+        gate: gate,
+        records: RecordLog(logs.logger())
+    )
+    return try #require(lifecycle.admit(client: peer, server: local))
+}
+
 func recordedConnection(
     _ handlers: [any ChannelHandler],
     drive: (EmbeddedChannel, ServiceCounters) throws -> Void
 ) throws -> CapturedLogs.Record? {
     let logs = CapturedLogs()
     let counters = ServiceCounters(service: "echo", transport: .tcp)
+    let gate = ConnectionGate(limits: ConnectionLimits())
     let channel = EmbeddedChannel()
-    try channel.pipeline.syncOperations.addHandler(ConnectionRecorder(counters: counters, logger: logs.logger()))
+    try channel.pipeline.syncOperations.addHandler(
+        ConnectionRecorder(try admittedConnection(counters, logs: logs, gate: gate))
+    )
     try channel.pipeline.syncOperations.addHandlers(handlers)
     channel.localAddress = local
     channel.remoteAddress = peer
+    #expect(gate.openConnections == 1)
     try channel.connect(to: try #require(peer)).wait()
     #expect(counters.accepted.load(ordering: .relaxed) == 1)
     try drive(channel, counters)
     channel.embeddedEventLoop.run()
     #expect(counters.open.load(ordering: .relaxed) == 0)
+    #expect(gate.openConnections == 0, "the place at the gate is given back when the connection ends")
     return logs.all.last { $0.message == "connection" }
 }
 
@@ -154,13 +176,28 @@ func recordedConnection(
         #expect(record.metadata["error"] == "Weird()")
     }
 
-    @Test func shutdownRequestClosesAndIsLoggedAsShutdown() throws {
+    @Test(arguments: [ConnectionEnd.shutdown, .timeout, .limit])
+    func aCloseRequestClosesAndIsLoggedWithItsReason(reason: ConnectionEnd) throws {
         let record = try #require(
             try recordedConnection([DiscardStreamHandler()]) { channel, _ in
-                channel.pipeline.triggerUserOutboundEvent(ShutdownRequest(), promise: nil)
+                channel.pipeline.triggerUserOutboundEvent(CloseRequest(reason: reason), promise: nil)
             }
         )
-        #expect(record.metadata["end"] == "shutdown")
+        #expect(record.metadata["end"] == reason.rawValue)
+    }
+
+    @Test func aChannelThatNeverBecameActiveStillGivesItsPlaceBack() throws {
+        let logs = CapturedLogs()
+        let counters = ServiceCounters(service: "echo", transport: .tcp)
+        let gate = ConnectionGate(limits: ConnectionLimits())
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionRecorder(try admittedConnection(counters, logs: logs, gate: gate))
+        )
+        #expect(gate.openConnections == 1)
+        _ = try? channel.finish()
+        #expect(gate.openConnections == 0)
+        #expect(counters.open.load(ordering: .relaxed) == 0, "never counted open, so never counted closed")
     }
 }
 
@@ -250,5 +287,47 @@ func recordedConnection(
         #expect(SystemEnvironment.resolveZone("UTC")?.offset(atSecondsSinceEpoch: 0) == .utc)
         #expect(SystemEnvironment.resolveZone("local") != nil)
         #expect(SystemEnvironment.resolveZone("Nowhere/Special") == nil)
+    }
+}
+
+@Suite struct ConnectionLifecycleTests {
+    /// A real channel whose initializer fails after admission is closed before it is ever active: no
+    /// `channelInactive`, only `handlerRemoved`, must give the place back.
+    @Test func aConnectionWhoseInitializerFailsGivesItsPlaceBack() throws {
+        struct Broken: Error {}
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let gate = ConnectionGate(limits: ConnectionLimits())
+        let logs = CapturedLogs()
+        let counters = ServiceCounters(service: "echo", transport: .tcp)
+        let admissions = NIOLockedValueBox(0)
+        let lifecycle = ConnectionLifecycle(
+            service: "echo",
+            admission: EntryAdmission(key: "test"),
+            counters: counters,
+            gate: gate,
+            records: RecordLog(logs.logger())
+        )
+        let server = try ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let admitted = lifecycle.admit(client: channel.remoteAddress, server: channel.localAddress)
+                    else { return }
+                    admissions.withLockedValue { $0 += 1 }
+                    try channel.pipeline.syncOperations.addHandler(ConnectionRecorder(admitted))
+                    throw Broken()
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? server.close().wait() }
+        let client = try ClientBootstrap(group: group).connect(to: try #require(server.localAddress)).wait()
+        try client.closeFuture.wait()
+        let deadline = NIODeadline.now() + .seconds(5)
+        while gate.openConnections > 0, NIODeadline.now() < deadline {
+            usleep(10_000)
+        }
+        #expect(admissions.withLockedValue { $0 } == 1)
+        #expect(gate.openConnections == 0)
+        #expect(counters.open.load(ordering: .relaxed) == 0)
     }
 }

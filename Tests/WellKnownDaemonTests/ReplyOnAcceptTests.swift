@@ -6,6 +6,7 @@ import WellKnownConfig
 import WellKnownServices
 
 @testable import WellKnownDaemon
+@testable import WellKnownLogging
 
 #if canImport(Glibc)
 import Glibc
@@ -54,7 +55,7 @@ import Glibc
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ReplyOnAccept(route: route, gate: gate, logger: logger)
+                        ReplyOnAccept(route: route, gate: gate, records: RecordLog(logger))
                     )
                 }
             }

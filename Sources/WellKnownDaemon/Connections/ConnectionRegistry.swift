@@ -24,7 +24,7 @@ final class ConnectionRegistry: Sendable {
         guard !Task.isCancelled else { return }
         let remaining = self.channels.withLockedValue { Array($0.values) }
         for channel in remaining {
-            channel.triggerUserOutboundEvent(ShutdownRequest(), promise: nil)
+            channel.triggerUserOutboundEvent(CloseRequest(reason: .shutdown), promise: nil)
         }
         await self.waitUntilEmpty(for: .seconds(2))
     }

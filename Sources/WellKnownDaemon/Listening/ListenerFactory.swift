@@ -148,7 +148,7 @@ struct ListenerFactory {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(AcceptBackoff(route: box, logger: logger))
-                    try pipeline.addHandler(ReplyOnAccept(route: box, gate: gate, logger: logger))
+                    try pipeline.addHandler(ReplyOnAccept(route: box, gate: gate, records: records))
                 }
             }
             // Each service decides what a half-close means: echo answers what is left, discard closes, chargen
@@ -159,17 +159,19 @@ struct ListenerFactory {
                     // The route in force when the connection arrived serves it to the end, whatever reloads follow.
                     let route = box.withLockedValue { $0 }
                     let pipeline = channel.pipeline.syncOperations
-                    let client = channel.remoteAddress
-                    guard route.admit(client: client, server: channel.localAddress, gate: gate) else {
+                    let lifecycle = route.lifecycle(gate: gate, records: records)
+                    guard let admitted = lifecycle.admit(client: channel.remoteAddress, server: channel.localAddress)
+                    else {
                         // Closed at once, before any byte is sent.
                         try pipeline.addHandler(RefusedConnectionHandler())
                         return
                     }
-                    channel.closeFuture.whenComplete { _ in gate.release(route.admission, source: client) }
+                    // First, so that from here on the place at the gate is given back whatever happens.
+                    try pipeline.addHandler(ConnectionRecorder(admitted))
                     registry.add(channel)
-                    try pipeline.addHandler(
-                        ConnectionRecorder(counters: route.counters, records: records, bounds: route.bounds)
-                    )
+                    if StreamBoundsHandler.isNeeded(for: route.bounds) {
+                        try pipeline.addHandler(StreamBoundsHandler(bounds: route.bounds))
+                    }
                     try pipeline.addHandlers(route.instance.makeStreamHandlers())
                 }
             }
