@@ -186,7 +186,7 @@ public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether both could not be bound at once on one transport: overlapping IP addresses on the same port, or
     /// the same path (a path is taken whatever the socket type).
-    func collides(with other: ListenAddress, sameTransport: Bool) -> Bool {
+    public func collides(with other: ListenAddress, sameTransport: Bool) -> Bool {
         switch (self, other) {
         case (.ip(let a, let p), .ip(let b, let q)): return sameTransport && p == q && a.overlaps(b)
         case (.unix(let a), .unix(let b)): return a == b

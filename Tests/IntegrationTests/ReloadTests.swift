@@ -133,4 +133,50 @@ import Glibc
         #expect(fourth.receive(limit: 1).bytes == [8], "a place came free")
         #expect(daemon.stop() == 0)
     }
+
+    @Test func aReloadClosesOpenConnectionsItsAccessListsNoLongerAdmitAndKeepsTheOthers() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 2, host: "127.0.0.1") { p in
+            """
+            bind: 127.0.0.1
+            services:
+              - {service: echo, port: \(p[0]), transport: tcp}
+              - {service: discard, port: \(p[1]), transport: tcp}
+            """
+        }
+        let echo = try TestSocket(host: "127.0.0.1", port: ports[0], type: Self.tcp)
+        try echo.send([1])
+        #expect(echo.receive(limit: 1).bytes == [1])
+        let discard = try TestSocket(host: "127.0.0.1", port: ports[1], type: Self.tcp)
+        try discard.send([2])
+        _ = try directory.write(
+            "wellknownd.yaml",
+            """
+            bind: 127.0.0.1
+            services:
+              - {service: echo, port: \(ports[0]), transport: tcp, deny: [127.0.0.0/8]}
+              - {service: discard, port: \(ports[1]), transport: tcp}
+            """
+        )
+        daemon.signal(SIGHUP)
+        let reloaded = try #require(daemon.waitForRecord(["msg": "configuration reloaded"]), "\(daemon.logText)")
+        #expect(reloaded["connections_revoked"] == "1")
+        #expect(echo.receive().eof, "the denied client's open connection is closed at once")
+        let record = try #require(
+            daemon.waitForRecord(["msg": "connection", "client": echo.localEndpoint.description])
+        )
+        #expect(record["end"] == "revoked")
+        #expect(record["bytes_in"] == "1")
+        try discard.send([3])
+        discard.shutdownWrite()
+        #expect(discard.receive().eof)
+        let discarded = try #require(
+            daemon.waitForRecord(["msg": "connection", "client": discard.localEndpoint.description])
+        )
+        #expect(discarded["end"] == "client", "not revoked: discard still admits its client")
+        #expect(daemon.stop() == 0)
+        let stopped = try #require(daemon.waitForRecord(["msg": "stopped"]))
+        #expect(stopped["connections_refused_by_reason"]?.contains("access-revoked:1") == true)
+        #expect(discarded["bytes_in"] == "2")
+    }
 }

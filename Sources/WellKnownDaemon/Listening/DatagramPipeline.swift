@@ -1,38 +1,72 @@
 import Logging
 import NIOCore
 
-/// The handlers of a UDP socket, named so that a reload can take them out again: the guard, the recorder, the
-/// reply size cap, then the service.
+/// The handlers of a UDP socket, in the order a datagram meets them: the UDP guard (`DatagramGuardHandler`), the
+/// recorder (`DatagramRecorder`: counts, the socket-pair line), the reply size cap (`ReplySizeCap`), then the
+/// service's own handlers. A reload swaps the whole set between two datagrams: the new set is added first, under
+/// names of a new generation, and only then is the old one taken out, so that a failure leaves the old set serving.
 enum DatagramPipeline {
-    private static let prefix = "wellknownd."
+    private static func name(_ role: String, generation: Int) -> String {
+        "wellknownd.\(generation).\(role)"
+    }
 
-    static func install(_ route: Route, on pipeline: ChannelPipeline.SynchronousOperations, logger: Logger) throws {
+    static func install(
+        _ route: Route,
+        on pipeline: ChannelPipeline.SynchronousOperations,
+        logger: Logger,
+        generation: Int = 0
+    ) throws {
         if let guardState = route.datagramGuard {
             try pipeline.addHandler(
                 DatagramGuardHandler(state: guardState, counters: route.counters, access: route.admission.access),
-                name: Self.prefix + "guard"
+                name: Self.name("guard", generation: generation)
             )
         }
         try pipeline.addHandler(
             DatagramRecorder(counters: route.counters, logger: logger),
-            name: Self.prefix + "recorder"
+            name: Self.name("recorder", generation: generation)
         )
         if let guardState = route.datagramGuard {
-            try pipeline.addHandler(ReplySizeCap(state: guardState), name: Self.prefix + "cap")
+            try pipeline.addHandler(ReplySizeCap(state: guardState), name: Self.name("cap", generation: generation))
         }
         for (index, handler) in route.instance.makeDatagramHandlers().enumerated() {
-            try pipeline.addHandler(handler, name: Self.prefix + "service.\(index)")
+            try pipeline.addHandler(handler, name: Self.name("service.\(index)", generation: generation))
         }
     }
 
-    /// The names of the handlers `install` added that are in `pipeline` now.
-    static func names(in pipeline: ChannelPipeline.SynchronousOperations) -> [String] {
-        var names = ["guard", "recorder", "cap"].map { Self.prefix + $0 }
+    /// Serves `route` with handlers of `generation` instead of those of `replacing`, between two datagrams (this
+    /// runs on the channel's event loop). If the new handlers cannot all be added, those that were are taken out
+    /// again and the old ones keep serving.
+    static func swap(
+        to route: Route,
+        on pipeline: ChannelPipeline.SynchronousOperations,
+        logger: Logger,
+        generation: Int,
+        replacing old: Int
+    ) throws {
+        do {
+            try Self.install(route, on: pipeline, logger: logger, generation: generation)
+        } catch {
+            Self.remove(generation: generation, from: pipeline)
+            throw error
+        }
+        Self.remove(generation: old, from: pipeline)
+    }
+
+    /// The names of the handlers of `generation` that are in `pipeline` now.
+    static func names(generation: Int, in pipeline: ChannelPipeline.SynchronousOperations) -> [String] {
+        var names = ["guard", "recorder", "cap"].map { Self.name($0, generation: generation) }
         var index = 0
-        while (try? pipeline.context(name: Self.prefix + "service.\(index)")) != nil {
-            names.append(Self.prefix + "service.\(index)")
+        while (try? pipeline.context(name: Self.name("service.\(index)", generation: generation))) != nil {
+            names.append(Self.name("service.\(index)", generation: generation))
             index += 1
         }
         return names.filter { (try? pipeline.context(name: $0)) != nil }
+    }
+
+    private static func remove(generation: Int, from pipeline: ChannelPipeline.SynchronousOperations) {
+        for name in Self.names(generation: generation, in: pipeline) {
+            _ = pipeline.removeHandler(name: name)
+        }
     }
 }

@@ -168,7 +168,7 @@ struct ListenerFactory {
                     }
                     // First, so that from here on the place at the gate is given back whatever happens.
                     try pipeline.addHandler(ConnectionRecorder(admitted))
-                    registry.add(channel)
+                    registry.add(channel, service: route.service, admission: route.admission, client: admitted.client)
                     if StreamBoundsHandler.isNeeded(for: route.bounds) {
                         try pipeline.addHandler(StreamBoundsHandler(bounds: route.bounds))
                     }

@@ -1,10 +1,12 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// An open listening socket and what it serves.
 final class RunningListener: Sendable {
     let key: ListenerKey
-    /// `daytime/tcp 127.0.0.1:6013`, or for an inherited socket `daytime/tcp 127.0.0.1:6013 (fd 3)`.
+    /// `daytime/tcp 127.0.0.1:6013`, or for an inherited socket `daytime/tcp 127.0.0.1:6013 (fd 3)`: the address
+    /// really bound (a `port: 0` entry shows the port the kernel chose).
     let label: String
     /// One socket per event loop for an IP address the daemon binds (SO_REUSEPORT: the kernel spreads connections
     /// and datagrams over them, and a connection stays on the loop that accepted it); one for an inherited socket
@@ -12,6 +14,8 @@ final class RunningListener: Sendable {
     let channels: [any Channel]
     private let route: RouteBox
     private let logger: Logger
+    /// UDP: the generation of the handlers each channel's pipeline serves with (see `DatagramPipeline`).
+    private let generations: NIOLockedValueBox<[Int]>
 
     init(key: ListenerKey, label: String, channels: [any Channel], route: RouteBox, logger: Logger) {
         self.key = key
@@ -19,6 +23,7 @@ final class RunningListener: Sendable {
         self.channels = channels
         self.route = route
         self.logger = logger
+        self.generations = NIOLockedValueBox(Array(repeating: 0, count: channels.count))
     }
 
     func close() async {
@@ -29,6 +34,9 @@ final class RunningListener: Sendable {
 
     var current: Route { self.route.withLockedValue { $0 } }
 
+    /// The port really bound (the kernel's choice for `port: 0`); nil for AF_UNIX.
+    var boundPort: Int? { self.channels.first?.localAddress?.port }
+
     /// Starts accepting (TCP) or reading (UDP): listeners are opened paused.
     func resume() async throws {
         for channel in self.channels {
@@ -36,20 +44,51 @@ final class RunningListener: Sendable {
         }
     }
 
-    /// Serves `route` from now on. Open TCP connections keep the handlers they started with; a UDP socket swaps its
-    /// pipeline between two datagrams.
+    /// Serves `route` from now on, or, if that fails, goes on serving the route it had: either every channel
+    /// serves the new route, or none does. Open TCP connections keep the handlers they started with (a TCP
+    /// listener only changes what it gives new connections); a UDP socket swaps its handlers between two
+    /// datagrams.
     func reroute(_ route: Route) async throws {
-        self.route.withLockedValue { $0 = route }
-        guard route.transport == .udp else { return }
-        let logger = self.logger
-        for channel in self.channels {
-            try await channel.eventLoop.submit {
-                let pipeline = channel.pipeline.syncOperations
-                for name in DatagramPipeline.names(in: pipeline) {
-                    _ = pipeline.removeHandler(name: name)
-                }
-                try DatagramPipeline.install(route, on: pipeline, logger: logger)
-            }.get()
+        guard route.transport == .udp else {
+            self.route.withLockedValue { $0 = route }
+            return
         }
+        let old = self.current
+        var swapped: [Int] = []
+        do {
+            for index in self.channels.indices {
+                try await self.swap(channel: index, to: route)
+                swapped.append(index)
+            }
+        } catch {
+            for index in swapped {
+                do {
+                    try await self.swap(channel: index, to: old)
+                } catch {
+                    self.logger.error(
+                        "reload: a socket could not be given its old service back",
+                        metadata: ["listener": "\(self.label)", "error": "\(error)"]
+                    )
+                }
+            }
+            throw error
+        }
+        self.route.withLockedValue { $0 = route }
+    }
+
+    private func swap(channel index: Int, to route: Route) async throws {
+        let channel = self.channels[index]
+        let logger = self.logger
+        let old = self.generations.withLockedValue { $0[index] }
+        try await channel.eventLoop.submit {
+            try DatagramPipeline.swap(
+                to: route,
+                on: channel.pipeline.syncOperations,
+                logger: logger,
+                generation: old + 1,
+                replacing: old
+            )
+        }.get()
+        self.generations.withLockedValue { $0[index] = old + 1 }
     }
 }

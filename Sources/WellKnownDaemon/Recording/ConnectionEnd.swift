@@ -16,6 +16,8 @@ enum ConnectionEnd: String {
     case lifetime
     /// The maximum bytes in or out were reached.
     case limit
+    /// A reload's access lists no longer admit the client.
+    case revoked
     /// Any other error on the connection.
     case error
 }

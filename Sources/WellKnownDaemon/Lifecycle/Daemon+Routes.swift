@@ -1,0 +1,76 @@
+import WellKnownConfig
+
+extension Daemon {
+    /// The UDP guard for a configuration: our own UDP ports, configured or inherited, are refused as sources
+    /// (datagrams from them are loops or reflections). The current guard, with its buckets, is kept if nothing it
+    /// depends on changed.
+    func datagramGuard(
+        for prepared: PreparedConfiguration,
+        plan: ActivationPlan,
+        replacing current: DatagramGuardState?
+    ) -> DatagramGuardState {
+        var ownPorts = Set(
+            prepared.listeners.compactMap { listener -> Int? in
+                guard listener.transport == .udp, case .ip(_, let port) = listener.address else { return nil }
+                return port
+            }
+        )
+        for adoption in plan.adopted where adoption.socket.kind == .udp {
+            if let port = adoption.socket.port { ownPorts.insert(port) }
+        }
+        let settings = prepared.configuration.udpGuard
+        if let current, current.settings == settings, current.ownPorts == ownPorts {
+            return current
+        }
+        return DatagramGuardState(settings: settings, ownPorts: ownPorts, drops: self.drops)
+    }
+
+    /// Every socket a configuration wants, in the order of the plan: inherited ones first, then those to bind.
+    func wanted(
+        _ prepared: PreparedConfiguration,
+        plan: ActivationPlan,
+        datagramGuard: DatagramGuardState
+    ) -> [WantedListener] {
+        func route(entry index: Int, transport: Transport, guarded: Bool) -> Route? {
+            guard let entry = prepared.configuration.services.first(where: { $0.index == index }),
+                let instance = prepared.instance(forEntry: index)
+            else { return nil }
+            return Route(
+                service: entry.service,
+                transport: transport,
+                instance: instance,
+                admission: EntryAdmission(entry),
+                bounds: entry.bounds,
+                counters: self.counters.counters(service: entry.service, transport: transport),
+                datagramGuard: transport == .udp && guarded ? datagramGuard : nil
+            )
+        }
+        var wanted: [WantedListener] = []
+        for adoption in plan.adopted {
+            let guarded = adoption.socket.kind == .udp
+            if let route = route(entry: adoption.entryIndex, transport: adoption.transport, guarded: guarded) {
+                wanted.append(
+                    WantedListener(
+                        key: .inherited(fd: adoption.socket.fd),
+                        source: .adopt(adoption.socket),
+                        route: route
+                    )
+                )
+            }
+        }
+        for listener in plan.toBind {
+            let guarded = if case .ip = listener.address { true } else { false }
+            if let route = route(entry: listener.entryIndex, transport: listener.transport, guarded: guarded) {
+                wanted.append(
+                    WantedListener(
+                        key: .bound(listener.transport, listener.address),
+                        source: .bind(listener),
+                        route: route
+                    )
+                )
+            }
+        }
+        return wanted
+    }
+
+}
