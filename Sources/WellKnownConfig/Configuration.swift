@@ -188,7 +188,8 @@ public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// the same path (a path is taken whatever the socket type).
     public func collides(with other: ListenAddress, sameTransport: Bool) -> Bool {
         switch (self, other) {
-        case (.ip(let a, let p), .ip(let b, let q)): return sameTransport && p == q && a.overlaps(b)
+        // Port 0 is a port the kernel picks: one of its own for every listener.
+        case (.ip(let a, let p), .ip(let b, let q)): return sameTransport && p == q && p != 0 && a.overlaps(b)
         case (.unix(let a), .unix(let b)): return a == b
         default: return false
         }

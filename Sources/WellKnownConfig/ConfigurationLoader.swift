@@ -24,7 +24,7 @@
 //   deny: [198.51.100.0/24]         networks that may use none
 //   services:                       the list of listeners, at least one entry:
 //     - service: daytime            a built-in service: echo, discard, chargen, daytime, time
-//       port: 6013                  1...65535
+//       port: 6013                  1...65535, or 0 for a port the kernel picks (logged at start)
 //       transport: both             tcp, udp or both (default both)
 //       bind: ["::"]                this entry's addresses; "::" is dual-stack (IPv4 too), every interface
 //     - service: echo
@@ -268,7 +268,7 @@ private struct DocumentReader {
         case (.some, .some(let pathPair)):
             self.fail(at: pathPair.key, "\(path).path", "an entry has a port or a path, not both")
         case (.some((_, let value)), .none):
-            port = self.port(value, "\(path).port")
+            port = self.port(value, "\(path).port", allowZero: true)
         case (.none, .some((_, let value))):
             socketPath = self.socketPath(value, "\(path).path")
         case (.none, .none):
@@ -505,13 +505,16 @@ private struct DocumentReader {
         return scalar.string
     }
 
-    private mutating func port(_ node: Node, _ path: String) -> Int? {
+    /// `allowZero`: an entry's `port: 0`, a port the kernel picks when the daemon starts.
+    private mutating func port(_ node: Node, _ path: String, allowZero: Bool = false) -> Int? {
+        let range = allowZero ? 0...65535 : 1...65535
+        let what = allowZero ? "a port number 0...65535 (0: any free port)" : "a port number 1...65535"
         guard node.scalar != nil, node.tagName == .int, let value = node.int else {
-            self.fail(at: node, path, "expected a port number 1...65535, found \(Self.kind(of: node))")
+            self.fail(at: node, path, "expected \(what), found \(Self.kind(of: node))")
             return nil
         }
-        guard (1...65535).contains(value) else {
-            self.fail(at: node, path, "port \(value) is outside 1...65535")
+        guard range.contains(value) else {
+            self.fail(at: node, path, "port \(value) is outside \(range.lowerBound)...\(range.upperBound)")
             return nil
         }
         return value

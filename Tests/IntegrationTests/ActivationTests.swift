@@ -62,7 +62,9 @@ struct ActivationTests {
         #expect(eof)
 
         let ready = try #require(notify.waitFor("READY=1"), "no READY=1\n\(activator.logText)")
-        #expect(ready.contains("STATUS=3 listeners; "))
+        #expect(ready.contains("STATUS=3 listeners ("))
+        #expect(ready.contains("daytime \(ports[0]) tcp+udp"), "the inherited sockets' real port")
+        #expect(ready.contains("echo \(ports[1]) tcp"))
 
         let started = try #require(activator.waitForRecord(["msg": "started"]))
         #expect(

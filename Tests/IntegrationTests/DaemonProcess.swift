@@ -135,8 +135,9 @@ final class DaemonProcess: Sendable {
     }
 }
 
-/// Starts a daemon on free ports: `makeConfig` receives fresh ports and returns the YAML. Ports can be taken by
-/// someone else between the check and the bind, so a start that fails to bind (exit 71) is retried.
+/// Starts a daemon whose entries listen on ports the kernel picks: `makeConfig` receives a 0 for each of the
+/// `portCount` places a port goes in and returns the YAML. Returns the daemon and the ports it really bound, one
+/// per entry in file order, as its `started` line lists them.
 func startDaemon(
     in directory: TemporaryDirectory,
     portCount: Int,
@@ -145,15 +146,28 @@ func startDaemon(
     journal: Bool = false,
     makeConfig: ([Int]) -> String
 ) throws -> (DaemonProcess, [Int]) {
-    var lastLog = ""
-    for _ in 0..<5 {
-        let ports = try freePorts(portCount, host: host)
-        let config = try directory.write("wellknownd.yaml", makeConfig(ports))
-        let (daemon, log) = try DaemonProcess.start(config: config, extraArguments: extraArguments, journal: journal)
-        if let daemon { return (daemon, ports) }
-        lastLog = log
+    let config = try directory.write("wellknownd.yaml", makeConfig(Array(repeating: 0, count: portCount)))
+    let (daemon, log) = try DaemonProcess.start(config: config, extraArguments: extraArguments, journal: journal)
+    guard let daemon, let started = daemon.waitForLog(containing: "started") else {
+        throw TestFailure("the daemon did not start: \(log)")
     }
-    throw TestFailure("the daemon did not start: \(lastLog)")
+    let ports = boundPorts(in: started)
+    guard ports.count >= portCount else {
+        throw TestFailure("expected \(portCount) ports in the started line: \(started)")
+    }
+    return (daemon, ports)
+}
+
+/// The ports of `ip:port` endpoints in a log line (a `started` or `configuration reloaded` line's listener
+/// labels), each once, in the order they first appear.
+func boundPorts(in line: String) -> [Int] {
+    var ports: [Int] = []
+    for match in line.matches(of: /(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-f:]+\]):(\d+)/) {
+        if let port = Int(match.output.1), !ports.contains(port) {
+            ports.append(port)
+        }
+    }
+    return ports
 }
 
 struct TestFailure: Error, CustomStringConvertible {

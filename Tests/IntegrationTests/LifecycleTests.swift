@@ -26,7 +26,7 @@ import Glibc
         )
         let result = try runToCompletion(["check", "-c", config])
         #expect(result.status == 78)
-        #expect(result.stderr.contains("\(config):3:11: services[0].port: port 70000 is outside 1...65535"))
+        #expect(result.stderr.contains("\(config):3:11: services[0].port: port 70000 is outside 0...65535"))
         #expect(
             result.stderr.contains(
                 "\(config):4:5: services[0].prot: unknown key 'prot' for service daytime (did you mean 'port'?)"
@@ -84,7 +84,11 @@ import Glibc
         let (first, ports) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
             "services:\n  - {service: time, port: \(p[0]), transport: \(transport), bind: 127.0.0.1}\n"
         }
-        let second = try runToCompletion(["run", "-c", "\(directory.path)/wellknownd.yaml"])
+        let taken = try directory.write(
+            "second.yaml",
+            "services:\n  - {service: time, port: \(ports[0]), transport: \(transport), bind: 127.0.0.1}\n"
+        )
+        let second = try runToCompletion(["run", "-c", taken])
         #expect(second.status == 71, "\(second.stderr)")
         #expect(
             second.stderr.contains(
@@ -226,14 +230,14 @@ import Glibc
         let open = try TestSocket(host: "127.0.0.1", port: ports[0], type: Int32(SOCK_STREAM.rawValue))
         let config = try directory.write(
             "wellknownd.yaml",
-            "services:\n  - {service: echo, port: 0}\n  - {service: ech}\n"
+            "services:\n  - {service: echo, port: 70000}\n  - {service: ech}\n"
         )
         daemon.signal(SIGHUP)
         #expect(daemon.waitForLog(containing: "reload failed") != nil)
         let problems = daemon.logLines.compactMap { parseLogfmt($0)["problem"] }
         #expect(
             problems == [
-                "\(config):2:27: services[0].port: port 0 is outside 1...65535",
+                "\(config):2:27: services[0].port: port 70000 is outside 0...65535",
                 "\(config):3:15: services[1].service: unknown service 'ech' (did you mean 'echo'?) (known: echo, discard, chargen, daytime, time)",
                 "\(config):3:5: services[1]: missing key 'port' (or 'path' for an AF_UNIX socket)",
             ]

@@ -12,7 +12,7 @@ import Glibc
 
     @Test func aReloadKeepsOpenConnectionsBindsNewSocketsClosesRemovedOnesAndSwapsServices() throws {
         let directory = try TemporaryDirectory()
-        let (daemon, ports) = try startDaemon(in: directory, portCount: 4, host: "127.0.0.1") { p in
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 3, host: "127.0.0.1") { p in
             """
             bind: 127.0.0.1
             services:
@@ -30,14 +30,23 @@ import Glibc
             """
             bind: 127.0.0.1
             services:
-              - {service: echo, port: \(ports[0]), transport: tcp}
-              - {service: daytime, port: \(ports[1]), format: rfc3339, zone: UTC}
-              - {service: chargen, port: \(ports[3]), transport: tcp}
+              - {service: echo, port: 0, transport: tcp}
+              - {service: daytime, port: 0, format: rfc3339, zone: UTC}
+              - {service: chargen, port: 0, transport: tcp}
             """
         )
         daemon.signal(SIGHUP)
         let reloaded = try #require(daemon.waitForRecord(["msg": "configuration reloaded"]), "\(daemon.logText)")
-        #expect(reloaded["opened"] == "chargen/tcp 127.0.0.1:\(ports[3])")
+        // Entries 0 and 1 are the same services on `port: 0`: they keep their sockets and ports. Entry 2 is
+        // another service now: a new socket, on a port of its own.
+        let chargenPort = try #require(boundPorts(in: reloaded["opened"] ?? "").first)
+        #expect(!ports.contains(chargenPort))
+        #expect(reloaded["opened"] == "chargen/tcp 127.0.0.1:\(chargenPort)")
+        #expect(
+            reloaded["listeners"]
+                == "echo/tcp 127.0.0.1:\(ports[0]), daytime/tcp 127.0.0.1:\(ports[1]), "
+                + "daytime/udp 127.0.0.1:\(ports[1]), chargen/tcp 127.0.0.1:\(chargenPort)"
+        )
         #expect(reloaded["closed"] == "discard/tcp 127.0.0.1:\(ports[2])")
         #expect(reloaded["kept"] == "3")
 
@@ -55,7 +64,7 @@ import Glibc
         let reply = String(decoding: datagram.receiveDatagram() ?? [], as: UTF8.self)
         #expect(reply.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\r\n/) != nil, "\(reply.debugDescription)")
         // The new socket serves; the removed one is gone.
-        let chargen = try TestSocket(host: "127.0.0.1", port: ports[3], type: Self.tcp)
+        let chargen = try TestSocket(host: "127.0.0.1", port: chargenPort, type: Self.tcp)
         #expect(chargen.receive(limit: 10).bytes == Array(" !\"#$%&'()".utf8))
         #expect(throws: TestFailure.self) { try TestSocket(host: "127.0.0.1", port: ports[2], type: Self.tcp) }
 
@@ -68,7 +77,7 @@ import Glibc
 
     @Test func aReloadThatCannotBindChangesNothing() throws {
         let directory = try TemporaryDirectory()
-        let (daemon, ports) = try startDaemon(in: directory, portCount: 3, host: "127.0.0.1") { p in
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 2, host: "127.0.0.1") { p in
             """
             bind: 127.0.0.1
             services:
@@ -76,21 +85,23 @@ import Glibc
               - {service: discard, port: \(p[1]), transport: tcp}
             """
         }
-        let taken = try occupy(host: "127.0.0.1", port: ports[2])
+        // A port someone else holds, which the new configuration wants.
+        let blocked = try freePorts(1, host: "127.0.0.1")[0]
+        let taken = try occupy(host: "127.0.0.1", port: blocked)
         defer { close(taken) }
         _ = try directory.write(
             "wellknownd.yaml",
             """
             bind: 127.0.0.1
             services:
-              - {service: echo, port: \(ports[0]), transport: tcp}
-              - {service: time, port: \(ports[2]), transport: tcp}
+              - {service: echo, port: 0, transport: tcp}
+              - {service: time, port: \(blocked), transport: tcp}
             """
         )
         daemon.signal(SIGHUP)
         #expect(daemon.waitForLog(containing: "reload failed") != nil)
         let problem = daemon.logLines.compactMap { parseLogfmt($0)["problem"] }.first ?? ""
-        #expect(problem.hasPrefix("cannot listen on tcp 127.0.0.1:\(ports[2]) for time: Address already in use"))
+        #expect(problem.hasPrefix("cannot listen on tcp 127.0.0.1:\(blocked) for time: Address already in use"))
         // Discard, which the failed configuration removed, is still served; so is echo.
         let discard = try TestSocket(host: "127.0.0.1", port: ports[1], type: Self.tcp)
         try discard.send([1, 2, 3])
@@ -118,7 +129,7 @@ import Glibc
             bind: 127.0.0.1
             limits: {per-source-connections: 2}
             services:
-              - {service: echo, port: \(ports[0]), transport: tcp}
+              - {service: echo, port: 0, transport: tcp}
             """
         )
         daemon.signal(SIGHUP)
@@ -154,8 +165,8 @@ import Glibc
             """
             bind: 127.0.0.1
             services:
-              - {service: echo, port: \(ports[0]), transport: tcp, deny: [127.0.0.0/8]}
-              - {service: discard, port: \(ports[1]), transport: tcp}
+              - {service: echo, port: 0, transport: tcp, deny: [127.0.0.0/8]}
+              - {service: discard, port: 0, transport: tcp}
             """
         )
         daemon.signal(SIGHUP)

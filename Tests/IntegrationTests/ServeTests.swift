@@ -173,6 +173,39 @@ import Glibc
 
     /// AF_UNIX listeners from the configuration: a stream socket logged with the peer's credentials, and a
     /// datagram socket answering a client bound to its own path.
+    @Test func portZeroGivesEveryAddressAndTransportOfAnEntryOnePortAndTheLogNamesIt() throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write(
+            "wellknownd.yaml",
+            "bind: [127.0.0.1, \"::1\"]\nservices:\n  - {service: echo, port: 0}\n  - {service: time, port: 0}\n"
+        )
+        let (started, log) = try DaemonProcess.start(config: config)
+        let daemon = try #require(started, "\(log)")
+        let record = try #require(daemon.waitForRecord(["msg": "started"]))
+        let ports = boundPorts(in: record["listeners"] ?? "")
+        #expect(ports.count == 2, "one port per entry: \(record["listeners"] ?? "")")
+        let echo = try #require(ports.first)
+        let time = try #require(ports.last)
+        #expect(echo != time)
+        #expect(
+            record["listeners"]
+                == "echo/tcp 127.0.0.1:\(echo), echo/tcp [::1]:\(echo), echo/udp 127.0.0.1:\(echo), echo/udp [::1]:\(echo), "
+                + "time/tcp 127.0.0.1:\(time), time/tcp [::1]:\(time), time/udp 127.0.0.1:\(time), time/udp [::1]:\(time)"
+        )
+        for host in ["127.0.0.1", "::1"] {
+            let tcp = try TestSocket(host: host, port: echo, type: Int32(SOCK_STREAM.rawValue))
+            try tcp.send([1, 2, 3])
+            #expect(tcp.receive(limit: 3).bytes == [1, 2, 3])
+            let udp = try TestSocket(host: host, port: echo, type: Int32(SOCK_DGRAM.rawValue))
+            try udp.sendDatagram([4, 5])
+            #expect(udp.receiveDatagram() == [4, 5])
+            #expect(
+                try TestSocket(host: host, port: time, type: Int32(SOCK_STREAM.rawValue)).receive().bytes.count == 4
+            )
+        }
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func unixSocketsFromTheConfiguration() throws {
         let directory = try TemporaryDirectory()
         let stream = "\(directory.path)/echo.sock"

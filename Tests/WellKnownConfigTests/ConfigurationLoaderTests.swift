@@ -121,16 +121,29 @@ func errors(_ yaml: String) -> [String] {
     }
 
     @Test(arguments: [
-        ("0", "test.yaml:1:34: services[0].port: port 0 is outside 1...65535"),
-        ("65536", "test.yaml:1:34: services[0].port: port 65536 is outside 1...65535"),
-        ("-7", "test.yaml:1:34: services[0].port: port -7 is outside 1...65535"),
-        ("\"7\"", "test.yaml:1:34: services[0].port: expected a port number 1...65535, found the string \"7\""),
-        ("seven", "test.yaml:1:34: services[0].port: expected a port number 1...65535, found 'seven'"),
-        ("[7]", "test.yaml:1:34: services[0].port: expected a port number 1...65535, found a list"),
-        ("7.5", "test.yaml:1:34: services[0].port: expected a port number 1...65535, found '7.5'"),
+        ("65536", "test.yaml:1:34: services[0].port: port 65536 is outside 0...65535"),
+        ("-7", "test.yaml:1:34: services[0].port: port -7 is outside 0...65535"),
+        (
+            "\"7\"",
+            "test.yaml:1:34: services[0].port: expected a port number 0...65535 (0: any free port), found the string \"7\""
+        ),
+        (
+            "seven",
+            "test.yaml:1:34: services[0].port: expected a port number 0...65535 (0: any free port), found 'seven'"
+        ),
+        ("[7]", "test.yaml:1:34: services[0].port: expected a port number 0...65535 (0: any free port), found a list"),
+        ("7.5", "test.yaml:1:34: services[0].port: expected a port number 0...65535 (0: any free port), found '7.5'"),
     ])
     func portMustBeAnIntegerInRange(value: String, expected: String) {
         #expect(errors("services: [{service: echo, port: \(value)}]\n") == [expected])
+    }
+
+    @Test func portZeroAsksForAnyFreePortAndNeverOverlaps() throws {
+        let configuration = try parse(
+            "bind: 127.0.0.1\nservices:\n  - {service: echo, port: 0}\n  - {service: discard, port: 0}\n"
+        )
+        #expect(configuration.services.map(\.port) == [0, 0])
+        #expect(configuration.listeners.count == 4, "two entries on one address, each with a port of its own")
     }
 
     @Test func wrongTypesAreNamed() {
@@ -230,7 +243,7 @@ func errors(_ yaml: String) -> [String] {
             """
             grace-period: -1
             services:
-              - {service: echo, port: 0}
+              - {service: echo, port: 70000}
               - {service: chargn, port: 19}
               - {service: chargen, port: 19, udp-mode: fast}
               - {service: time}
@@ -239,7 +252,7 @@ func errors(_ yaml: String) -> [String] {
         #expect(
             found == [
                 "test.yaml:1:15: grace-period: -1 is outside 0...3600 seconds",
-                "test.yaml:3:27: services[0].port: port 0 is outside 1...65535",
+                "test.yaml:3:27: services[0].port: port 70000 is outside 0...65535",
                 "test.yaml:4:15: services[1].service: unknown service 'chargn' (did you mean 'chargen'?) (known: echo, discard, chargen, daytime, time)",
                 "test.yaml:5:44: services[2].udp-mode: 'fast' is not one of rfc, bsd",
                 "test.yaml:6:5: services[3]: missing key 'port' (or 'path' for an AF_UNIX socket)",

@@ -38,6 +38,25 @@ import WellKnownConfig
         #expect(plan.open.isEmpty)
         #expect(plan.openAfterClose == [wildcard])
         #expect(plan.close == [echoTCP])
+        #expect(plan.closeFirst == [echoTCP])
+    }
+
+    @Test func onlyTheRemovedSocketsInTheWayCloseFirst() {
+        let wildcard = Self.ip(.tcp, "0.0.0.0", 7)
+        let plan = ReloadPlan(current: [echoTCP, daytimeTCP], wanted: [wildcard])
+        #expect(plan.close == [echoTCP, daytimeTCP])
+        #expect(plan.closeFirst == [echoTCP], "daytime's socket closes at commit, once the reload is sure")
+    }
+
+    @Test func pinningAPickedPortWaitsForThePickedSocketToClose() throws {
+        let loopback = try #require(BindAddress("127.0.0.1"))
+        let picked = ListenerKey.picked(.tcp, .ip(loopback, port: 0), entry: 0, service: "echo")
+        let open = ReloadPlan.Open(key: picked, address: .ip(loopback, port: 41234))
+        let pinned = Self.ip(.tcp, "127.0.0.1", 41234)
+        let plan = ReloadPlan(current: [open], wanted: [pinned])
+        #expect(plan.openAfterClose == [pinned])
+        #expect(plan.closeFirst == [picked])
+        #expect(ReloadPlan(current: [open], wanted: [picked]).keep == [picked], "port: 0 again keeps it")
     }
 
     @Test func theDualStackWildcardTakesIPv4AddressesToo() {
@@ -73,6 +92,7 @@ import WellKnownConfig
         let plan = ReloadPlan(current: [inherited, echoTCP], wanted: [inherited, Self.ip(.tcp, "0.0.0.0", 7)])
         #expect(plan.keep == [inherited])
         #expect(plan.close == [echoTCP])
+        #expect(plan.closeFirst == [echoTCP])
         #expect(plan.openAfterClose == [Self.ip(.tcp, "0.0.0.0", 7)])
     }
 }

@@ -120,7 +120,7 @@ echo "wellknownd.service: $state (after traffic)" >>"$log"
 sleep 6   # one STATUS= refresh
 step "systemctl status wellknownd.service"
 inside systemctl status --no-pager --lines=0 wellknownd.service >>"$log" 2>&1
-inside systemctl show -p StatusText --value wellknownd.service | grep -qE '^20 listeners; [0-9]+ connections open; [0-9]+ connections, [0-9]+ datagrams served; [0-9]+ connections refused, [0-9]+ datagrams dropped$' \
+inside systemctl show -p StatusText --value wellknownd.service | grep -qE '^20 listeners \(.*\); [0-9]+ connections open; [0-9]+ connections, [0-9]+ datagrams served; [0-9]+ connections refused, [0-9]+ datagrams dropped$' \
     || fail "no STATUS line: $(inside systemctl show -p StatusText --value wellknownd.service)"
 inside systemctl show -p MainPID -p User -p NRestarts wellknownd.service >>"$log"
 

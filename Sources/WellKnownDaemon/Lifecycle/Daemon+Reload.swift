@@ -29,11 +29,23 @@ extension Daemon {
             return
         }
 
-        let datagramGuard = self.datagramGuard(for: fresh, plan: activation, replacing: current.datagramGuard)
-        let wanted = self.wanted(fresh, plan: activation, datagramGuard: datagramGuard)
+        let picked: [Int: Int]
+        do {
+            picked = try PortPicker.pick(for: fresh.configuration, keeping: Self.pickedPorts(of: current.listeners))
+        } catch {
+            self.reject(["\(error)"])
+            return
+        }
+        let datagramGuard = self.datagramGuard(
+            for: fresh,
+            plan: activation,
+            picked: picked,
+            replacing: current.datagramGuard
+        )
+        let wanted = self.wanted(fresh, plan: activation, picked: picked, datagramGuard: datagramGuard)
         let wantedByKey = Dictionary(wanted.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let open = Dictionary(current.listeners.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        let steps = ReloadPlan(current: current.listeners.map(\.key), wanted: wanted.map(\.key))
+        let steps = ReloadPlan(current: current.listeners.map(\.held), wanted: wanted.map(\.key))
         var transaction = ReloadTransaction()
 
         // 1. New sockets that need nothing of the old ones, opened paused while everything else serves.
@@ -46,9 +58,9 @@ extension Daemon {
                 return
             }
         }
-        // 2. Sockets that need an address a removed socket holds: the removed ones close first.
+        // 2. Sockets that need an address a removed socket holds: those removed ones close first.
         if !steps.openAfterClose.isEmpty {
-            transaction.closedEarly = steps.close.compactMap { open[$0] }
+            transaction.closedEarly = steps.closeFirst.compactMap { open[$0] }
             await Self.close(transaction.closedEarly)
             for key in steps.openAfterClose {
                 guard let item = wantedByKey[key] else { continue }
@@ -91,9 +103,8 @@ extension Daemon {
             }
         }
         let closed = steps.close.compactMap { open[$0] }
-        if transaction.closedEarly.isEmpty {
-            await Self.close(closed)
-        }
+        let closedEarly = Set(steps.closeFirst)
+        await Self.close(closed.filter { !closedEarly.contains($0.key) })
         self.serving.withLockedValue {
             $0 = Serving(prepared: fresh, plan: activation, listeners: listeners, datagramGuard: datagramGuard)
         }
@@ -109,6 +120,18 @@ extension Daemon {
                 "connections_revoked": .stringConvertible(revoked),
             ]
         )
+    }
+
+    /// The ports of open `port: 0` listeners, by entry index, so that a reload keeps them for the entries it keeps
+    /// (a kept entry's sockets keep their key, entry index and service included).
+    static func pickedPorts(of listeners: [RunningListener]) -> [Int: PortPicker.Kept] {
+        var ports: [Int: PortPicker.Kept] = [:]
+        for listener in listeners {
+            if case .picked(_, _, let entry, let service) = listener.key, let port = listener.boundPort {
+                ports[entry] = PortPicker.Kept(service: service, port: port)
+            }
+        }
+        return ports
     }
 
     /// Closes the open TCP connections whose entry the new configuration still has but whose access lists no
@@ -186,11 +209,12 @@ extension Daemon {
         var reopened: [RunningListener] = []
         var failed: [String] = []
         for old in listeners {
-            guard case .bound(let transport, let address) = old.key else { continue }
+            // The address it held: a `port: 0` listener gets its picked port back.
+            guard let address = old.held.address, let transport = old.key.transport else { continue }
             let route = old.current
             let listener = Listener(service: route.service, transport: transport, address: address, entryIndex: 0)
             do {
-                let socket = try await self.factory.bind(listener, route: route)
+                let socket = try await self.factory.bind(listener, route: route, key: old.key)
                 try await socket.resume()
                 reopened.append(socket)
             } catch {

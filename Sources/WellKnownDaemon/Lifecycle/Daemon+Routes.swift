@@ -1,18 +1,19 @@
 import WellKnownConfig
 
 extension Daemon {
-    /// The UDP guard for a configuration: our own UDP ports, configured or inherited, are refused as sources
-    /// (datagrams from them are loops or reflections). The current guard, with its buckets, is kept if nothing it
-    /// depends on changed.
+    /// The UDP guard for a configuration: our own UDP ports, configured, picked (`port: 0`) or inherited, are
+    /// refused as sources (datagrams from them are loops or reflections). The current guard, with its buckets, is
+    /// kept if nothing it depends on changed.
     func datagramGuard(
         for prepared: PreparedConfiguration,
         plan: ActivationPlan,
+        picked: [Int: Int],
         replacing current: DatagramGuardState?
     ) -> DatagramGuardState {
         var ownPorts = Set(
             prepared.listeners.compactMap { listener -> Int? in
                 guard listener.transport == .udp, case .ip(_, let port) = listener.address else { return nil }
-                return port
+                return port == 0 ? picked[listener.entryIndex] : port
             }
         )
         for adoption in plan.adopted where adoption.socket.kind == .udp {
@@ -26,9 +27,11 @@ extension Daemon {
     }
 
     /// Every socket a configuration wants, in the order of the plan: inherited ones first, then those to bind.
+    /// `picked`: the ports chosen for `port: 0` entries, by entry index.
     func wanted(
         _ prepared: PreparedConfiguration,
         plan: ActivationPlan,
+        picked: [Int: Int],
         datagramGuard: DatagramGuardState
     ) -> [WantedListener] {
         func route(entry index: Int, transport: Transport, guarded: Bool) -> Route? {
@@ -60,7 +63,19 @@ extension Daemon {
         }
         for listener in plan.toBind {
             let guarded = if case .ip = listener.address { true } else { false }
-            if let route = route(entry: listener.entryIndex, transport: listener.transport, guarded: guarded) {
+            guard let route = route(entry: listener.entryIndex, transport: listener.transport, guarded: guarded)
+            else { continue }
+            if case .ip(let address, 0) = listener.address, let port = picked[listener.entryIndex] {
+                var real = listener
+                real.address = .ip(address, port: port)
+                let key = ListenerKey.picked(
+                    listener.transport,
+                    listener.address,
+                    entry: listener.entryIndex,
+                    service: listener.service
+                )
+                wanted.append(WantedListener(key: key, source: .bind(real), route: route))
+            } else {
                 wanted.append(
                     WantedListener(
                         key: .bound(listener.transport, listener.address),

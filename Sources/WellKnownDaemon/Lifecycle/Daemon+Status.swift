@@ -16,10 +16,35 @@ extension Daemon {
     func statusLine() -> String {
         let summary = self.counters.summary
         func value(_ key: String) -> String { summary[key].map { "\($0)" } ?? "0" }
-        let listeners = self.current?.listeners.count ?? 0
-        return "\(listeners) listeners; \(value("connections_open")) connections open; "
+        let listeners = self.current?.listeners ?? []
+        return
+            "\(listeners.count) listeners (\(Self.ports(of: listeners))); \(value("connections_open")) connections open; "
             + "\(value("connections")) connections, \(value("datagrams")) datagrams served; "
             + "\(value("connections_refused")) connections refused, \(value("datagrams_dropped")) datagrams dropped"
+    }
+
+    /// `daytime 6013 tcp+udp, echo 41234 tcp`: which service listens on which port (the real one, for `port: 0`
+    /// entries), or socket path, in port order.
+    static func ports(of listeners: [RunningListener]) -> String {
+        var transports: [String: Set<String>] = [:]
+        var order: [(String, Int)] = []
+        for listener in listeners {
+            let route = listener.current
+            let place: String
+            let rank: Int
+            if let port = listener.boundPort {
+                place = "\(route.service) \(port)"
+                rank = port
+            } else {
+                place = "\(route.service) \(listener.channels.first?.localAddress?.logDescription ?? "?")"
+                rank = 65536
+            }
+            if transports[place] == nil { order.append((place, rank)) }
+            transports[place, default: []].insert(route.transport.rawValue)
+        }
+        return order.sorted { $0.1 < $1.1 }.map { place, _ in
+            "\(place) \(transports[place, default: []].sorted().joined(separator: "+"))"
+        }.joined(separator: ", ")
     }
 
     func refreshStatus() async {

@@ -54,8 +54,11 @@ final class Daemon: Service {
         let started = ContinuousClock.now
         let (prepared, plan) = self.initial
         let maxFiles = DescriptorLimit.raise()
-        let datagramGuard = self.datagramGuard(for: prepared, plan: plan, replacing: nil)
-        let listeners = try await self.open(self.wanted(prepared, plan: plan, datagramGuard: datagramGuard))
+        let picked = try PortPicker.pick(for: prepared.configuration)
+        let datagramGuard = self.datagramGuard(for: prepared, plan: plan, picked: picked, replacing: nil)
+        let listeners = try await self.open(
+            self.wanted(prepared, plan: plan, picked: picked, datagramGuard: datagramGuard)
+        )
         // Every socket is open and paused: drop root before reading a byte from any of them.
         do {
             try self.dropPrivileges(to: prepared.identity)
@@ -177,7 +180,7 @@ final class Daemon: Service {
 
     func open(_ wanted: WantedListener) async throws -> RunningListener {
         switch wanted.source {
-        case .bind(let listener): return try await self.factory.bind(listener, route: wanted.route)
+        case .bind(let listener): return try await self.factory.bind(listener, route: wanted.route, key: wanted.key)
         case .adopt(let socket): return try await self.factory.adopt(socket, route: wanted.route)
         }
     }

@@ -14,21 +14,38 @@ struct ReloadPlan: Equatable, Sendable {
     var openAfterClose: [ListenerKey] = []
     /// Open now and no longer wanted. Their open connections may finish.
     var close: [ListenerKey] = []
+    /// Those of `close` whose addresses sockets in `openAfterClose` need: closed before those are opened.
+    var closeFirst: [ListenerKey] = []
+
+    /// An open socket: its key, and the address it really holds (for a `port: 0` listener, the port picked).
+    struct Open: Sendable {
+        let key: ListenerKey
+        let address: ListenAddress?
+    }
 
     /// `current` in the order they are open, `wanted` in the new configuration's order; each list without repeats.
-    init(current: [ListenerKey], wanted: [ListenerKey]) {
-        let open = Set(current)
+    init(current: [Open], wanted: [ListenerKey]) {
+        let open = Set(current.map(\.key))
         let wantedSet = Set(wanted)
-        self.close = current.filter { !wantedSet.contains($0) }
+        let removed = current.filter { !wantedSet.contains($0.key) }
+        self.close = removed.map(\.key)
         for key in wanted {
             if open.contains(key) {
                 self.keep.append(key)
-            } else if self.close.contains(where: { $0.conflicts(with: key) }) {
+            } else if removed.contains(where: { key.conflicts(withOpen: $0) }) {
                 self.openAfterClose.append(key)
+                for held in removed where key.conflicts(withOpen: held) && !self.closeFirst.contains(held.key) {
+                    self.closeFirst.append(held.key)
+                }
             } else {
                 self.open.append(key)
             }
         }
+    }
+
+    /// Sockets known by their keys alone: each holds the address its key names.
+    init(current: [ListenerKey], wanted: [ListenerKey]) {
+        self.init(current: current.map { Open(key: $0, address: $0.address) }, wanted: wanted)
     }
 
     /// Whether the reload leaves every socket as it is.
@@ -36,12 +53,26 @@ struct ReloadPlan: Equatable, Sendable {
 }
 
 extension ListenerKey {
-    /// Whether both cannot be bound at once: overlapping addresses on one transport and port, or one socket path.
-    /// Inherited sockets are already open and never conflict; a port the kernel picks (`port: 0`) never does.
-    func conflicts(with other: ListenerKey) -> Bool {
-        guard case .bound(let transport, let address) = self, case .bound(let otherTransport, let otherAddress) = other
+    /// The address a socket of this key holds, as far as the key says: none for inherited sockets (already open)
+    /// and `port: 0` listeners (their port is only known once picked).
+    var address: ListenAddress? {
+        guard case .bound(_, let address) = self else { return nil }
+        return address
+    }
+
+    var transport: Transport? {
+        switch self {
+        case .bound(let transport, _), .picked(let transport, _, _, _): return transport
+        case .inherited: return nil
+        }
+    }
+
+    /// Whether a socket of this key cannot be bound while `open` holds its address: overlapping addresses on one
+    /// transport and port, or one socket path. A port still to be picked never conflicts (it is picked free).
+    func conflicts(withOpen open: ReloadPlan.Open) -> Bool {
+        guard case .bound(let transport, let address) = self, let held = open.address,
+            let heldTransport = open.key.transport
         else { return false }
-        if case .ip(_, 0) = address { return false }
-        return address.collides(with: otherAddress, sameTransport: transport == otherTransport)
+        return address.collides(with: held, sameTransport: transport == heldTransport)
     }
 }

@@ -19,7 +19,8 @@ struct ListenerFactory {
     static let ipv6Only = ChannelOptions.socket(SocketOptionLevel(IPPROTO_IPV6), SocketOptionName(IPV6_V6ONLY))
     static let reusePort = ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SocketOptionName(SO_REUSEPORT))
 
-    func bind(_ listener: Listener, route: Route) async throws(BindError) -> RunningListener {
+    /// `key`: what a reload knows the socket by; by default the listener's own address.
+    func bind(_ listener: Listener, route: Route, key: ListenerKey? = nil) async throws(BindError) -> RunningListener {
         let box = RouteBox(route)
         var channels: [any Channel] = []
         do {
@@ -40,8 +41,7 @@ struct ListenerFactory {
                 }
             case .ip(let bindAddress, let port):
                 let address = try SocketAddress(ipAddress: bindAddress.text, port: port)
-                // "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6 address only itself.
-                let v6only: SocketOptionValue? = bindAddress.family == .ipv6 ? (bindAddress.isWildcard ? 0 : 1) : nil
+                let v6only = Self.v6only(for: bindAddress)
                 // SO_REUSEPORT would let a second daemon (of the same user) share the port without a word: a plain
                 // bind first proves that nobody holds it.
                 try Self.probe(address, transport: listener.transport, v6only: v6only)
@@ -73,7 +73,7 @@ struct ListenerFactory {
             throw BindError(listener: listener, cause: error)
         }
         return RunningListener(
-            key: .bound(listener.transport, listener.address),
+            key: key ?? .bound(listener.transport, listener.address),
             label: listener.description,
             channels: channels,
             route: box,
@@ -81,9 +81,16 @@ struct ListenerFactory {
         )
     }
 
+    /// IPV6_V6ONLY for a bind address: "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6
+    /// address only itself; nil (not set) for IPv4.
+    static func v6only(for address: BindAddress) -> SocketOptionValue? {
+        address.family == .ipv6 ? (address.isWildcard ? 0 : 1) : nil
+    }
+
     /// Binds `address` once without SO_REUSEPORT (and, for UDP, without SO_REUSEADDR), then closes it: fails with
-    /// EADDRINUSE if any socket holds the address.
-    static func probe(_ address: SocketAddress, transport: Transport, v6only: SocketOptionValue?) throws {
+    /// EADDRINUSE if any socket holds the address. Returns the port bound: the kernel's pick for port 0.
+    @discardableResult
+    static func probe(_ address: SocketAddress, transport: Transport, v6only: SocketOptionValue?) throws -> Int {
         let type = transport == .tcp ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
         let fd = socket(Int32(address.protocol.rawValue), type | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
@@ -98,6 +105,16 @@ struct ListenerFactory {
         }
         let result = address.withSockAddr { Glibc.bind(fd, $0, socklen_t($1)) }
         guard result == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
+        var bound = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw IOError(errnoCode: errno, reason: "getsockname") }
+        // sin_port and sin6_port sit at the same offset, in network byte order.
+        return withUnsafeBytes(of: bound) {
+            Int(UInt16(bigEndian: $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        }
     }
 
     /// Serves a socket systemd passed us. NIO takes the descriptor over.

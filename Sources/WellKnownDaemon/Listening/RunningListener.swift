@@ -34,6 +34,14 @@ final class RunningListener: Sendable {
 
     var current: Route { self.route.withLockedValue { $0 } }
 
+    /// The socket as a reload plans with it: its key and the address it really holds.
+    var held: ReloadPlan.Open {
+        guard case .picked(_, .ip(let address, _), _, _) = self.key, let port = self.boundPort else {
+            return ReloadPlan.Open(key: self.key, address: self.key.address)
+        }
+        return ReloadPlan.Open(key: self.key, address: .ip(address, port: port))
+    }
+
     /// The port really bound (the kernel's choice for `port: 0`); nil for AF_UNIX.
     var boundPort: Int? { self.channels.first?.localAddress?.port }
 
