@@ -39,7 +39,6 @@
 //       format: rfc3339             any option of that service (daytime: format, zone; chargen: udp-mode)
 //
 // Every problem is reported with its position, all of them at once, and nothing of a bad file is used.
-import Foundation
 import Yams
 
 /// What the loader must know about the services: their names and options. The daemon builds it from the service
@@ -73,28 +72,9 @@ public struct ConfigurationLoader: Sendable {
     public func load(path: String) throws(ConfigurationErrors) -> Configuration {
         let text: String
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let decoded = String(data: data, encoding: .utf8) else {
-                throw ConfigurationErrors([
-                    ConfigurationError(
-                        location: SourceLocation(file: path, line: 0, column: 0),
-                        keyPath: "",
-                        message: "not UTF-8 text"
-                    )
-                ])
-            }
-            text = decoded
-        } catch let error as ConfigurationErrors {
-            throw error
+            text = try ConfigurationFile.read(path: path)
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
-            throw ConfigurationErrors([
-                ConfigurationError(
-                    location: SourceLocation(file: path, line: 0, column: 0),
-                    keyPath: "",
-                    message: "cannot read the configuration: \(reason)"
-                )
-            ])
+            throw ConfigurationErrors([error])
         }
         return try self.parse(text, source: path)
     }

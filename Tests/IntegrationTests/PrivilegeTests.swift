@@ -52,6 +52,33 @@ struct PrivilegeTests {
         #expect(daemon.stop() == 0)
     }
 
+    @Test func aConfigurationTheServingUserCannotReadIsNamedAtStartAndOnReload() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, _) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in
+            "services:\n  - {service: time, port: \(p[0]), bind: 127.0.0.1}\n"
+        }
+        // The started daemon already read it; from now on only root may.
+        let config = "\(directory.path)/wellknownd.yaml"
+        #expect(chmod(config, 0o600) == 0)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForLog(containing: "reload failed") != nil)
+        let problem = daemon.logLines.compactMap { parseLogfmt($0)["problem"] }.first ?? ""
+        #expect(problem.contains("Permission denied (reading as user nobody (uid 65534))"), "\(problem)")
+        #expect(daemon.stop() == 0)
+
+        // Started again on the unreadable file, it warns as soon as it runs as nobody.
+        let (again, log) = try DaemonProcess.start(config: config)
+        let restarted = try #require(again, "\(log)")
+        let warning = try #require(
+            restarted.waitForRecord([
+                "msg": "the configuration cannot be read by the user the daemon now runs as: reloads will fail"
+            ])
+        )
+        #expect(warning["user"] == "nobody")
+        #expect(warning["config"] == config)
+        #expect(restarted.stop() == 0)
+    }
+
     @Test func onlyAnExplicitUserRootKeepsRoot() throws {
         let directory = try TemporaryDirectory()
         let (daemon, _) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in

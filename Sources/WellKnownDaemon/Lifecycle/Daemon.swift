@@ -161,6 +161,14 @@ final class Daemon: Service {
                     "group": "\(credentials.group)", "gid": "\(credentials.gid)",
                 ]
             )
+            // A reload reads the file again as this user: say now, not at the first SIGHUP, that it cannot.
+            let config = self.initial.prepared.configuration.source
+            if !Privileges.canRead(config) {
+                self.logger.warning(
+                    "the configuration cannot be read by the user the daemon now runs as: reloads will fail",
+                    metadata: ["config": "\(config)", "user": "\(credentials.user)", "uid": "\(credentials.uid)"]
+                )
+            }
         }
     }
 

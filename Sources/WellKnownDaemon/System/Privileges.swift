@@ -86,6 +86,12 @@ enum Privileges {
         }
     }
 
+    /// Whether the process, as the user it runs as now, may read `path` (access(2) checks the real ids, which
+    /// `drop` has set).
+    static func canRead(_ path: String) -> Bool {
+        access(path, R_OK) == 0
+    }
+
     private static func failure(_ call: String) -> DropError {
         DropError(description: "cannot drop privileges: \(call) failed: \(String(cString: strerror(errno)))")
     }
