@@ -88,7 +88,8 @@ let package = Package(
         ),
         .testTarget(
             name: "WellKnownConfigTests",
-            dependencies: ["WellKnownConfig"]
+            // The daemon's ServiceTable gives the tests the real schema, derived from the service catalog.
+            dependencies: ["WellKnownConfig", "WellKnownDaemon", "WellKnownServices"]
         ),
         .testTarget(
             name: "WellKnownDaemonTests",
@@ -108,6 +109,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "wellknownd",
+                "WellKnownServices",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),

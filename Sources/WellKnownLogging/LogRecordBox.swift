@@ -1,7 +1,7 @@
 /// A record as it travels in the metadata: a class, so that the handler recognises it with a class cast. A cast of
-/// the metadata value to `any LogRecordFields` looked the conformance up in the runtime's cache on every line
-/// (1–2 % of the daemon's time under UDP load). The typed subclass holds the record itself, so boxing costs the one
-/// allocation the metadata value's existential cost before.
+/// the metadata value to `any LogRecordFields` looks the conformance up in the runtime's cache on every line, which
+/// showed in profiles under UDP load (bench/PROFILES.md). The typed subclass holds the record itself, so boxing costs
+/// the one allocation the metadata value's existential cost before.
 class LogRecordBox: LogRecordFields, @unchecked Sendable {  // unchecked: subclasses hold one immutable record
     func write(to fields: inout LogFieldWriter) {}
 }

@@ -5,7 +5,7 @@ import Logging
 /// single metadata entry `LogRecord.key`; any other log handler still gets readable text from `description`.
 ///
 /// A daemon that logs a line per datagram spends most of its logging time building and hashing metadata; this
-/// halves the cost of a datagram line (see the README's Benchmarks).
+/// cuts the cost of a datagram line (bench/PROFILES.md).
 public protocol LogRecordFields: CustomStringConvertible, Sendable {
     func write(to fields: inout LogFieldWriter)
 }

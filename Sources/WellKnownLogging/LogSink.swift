@@ -32,8 +32,8 @@ public final class LogSink: @unchecked Sendable {
     private let capacity: Int
     private let descriptor: Int32
     /// How long the writer lets lines gather once one arrives, in microseconds. Each batch costs a wake-up, a sleep
-    /// and a write(2): at 1 ms that was 5 % of a core at 20,000 lines a second; at 5 ms about half of that.
-    /// A line reaches the descriptor at most this late (and `flush` waits for it).
+    /// and a write(2), so a longer gather costs less CPU per line (bench/PROFILES.md has the figures); a line
+    /// reaches the descriptor at most this late (and `flush` waits for it).
     static let gather: UInt32 = 5000
 
     /// `capacity`: lines waiting at most (a line waiting holds a few hundred bytes).

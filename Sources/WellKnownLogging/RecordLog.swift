@@ -2,9 +2,9 @@ import Logging
 
 /// How the recorders log socket-pair records. With wellknownd's own handler behind the logger, and no metadata of
 /// its own to merge, a record goes straight to the handler's sink: swift-log's path builds a metadata dictionary
-/// (hashing its key), a box and a `LogEvent` for every line, about a sixth of an event loop's time per datagram in a
-/// profile of UDP echo. With any other handler (the tests' among them) the record goes through swift-log as
-/// `record.metadata`.
+/// (hashing its key), a box and a `LogEvent` for every line, a large share of an event loop's time per datagram in a
+/// profile of UDP echo (bench/PROFILES.md). With any other handler (the tests' among them) the record goes through
+/// swift-log as `record.metadata`.
 public struct RecordLog: Sendable {
     public let logger: Logger
     private let direct: WellKnownLogHandler?

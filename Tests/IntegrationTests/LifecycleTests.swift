@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WellKnownServices
 
 #if canImport(Glibc)
 import Glibc
@@ -238,7 +239,7 @@ import Glibc
         #expect(
             problems == [
                 "\(config):2:27: services[0].port: port 70000 is outside 0...65535",
-                "\(config):3:15: services[1].service: unknown service 'ech' (did you mean 'echo'?) (known: echo, discard, chargen, daytime, time)",
+                "\(config):3:15: services[1].service: unknown service 'ech' (did you mean 'echo'?) (known: \(ServiceCatalog.all.map(\.name).joined(separator: ", ")))",
                 "\(config):3:5: services[1]: missing key 'port' (or 'path' for an AF_UNIX socket)",
             ]
         )

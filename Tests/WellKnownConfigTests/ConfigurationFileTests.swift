@@ -51,7 +51,7 @@ import Glibc
         defer { unlink(path) }
         #expect(
             Self.message(path)
-                == "\(path): cannot read the configuration: it is 16777217 bytes, more than the 16777216 a configuration may have"
+                == "\(path): cannot read the configuration: it is 16777217 bytes, more than the 16777216 allowed"
         )
     }
 

@@ -16,7 +16,10 @@ import Glibc
         Route(
             service: service.name,
             transport: .udp,
-            instance: try service.makeInstance(options: ServiceOptions(options), environment: SystemEnvironment.live),
+            instance: try service.makeInstance(
+                options: ServiceOptions(text: options),
+                environment: SystemEnvironment.live
+            ),
             admission: EntryAdmission(key: service.name),
             bounds: StreamBounds(),
             counters: ServiceCounters(service: service.name, transport: .udp),

@@ -251,45 +251,6 @@ func recordedConnection(
     }
 }
 
-@Suite struct ServiceTableTests {
-    @Test func schemaComesFromTheCatalog() {
-        let names = ServiceTable.schema.services.map(\.name)
-        #expect(names == ["echo", "discard", "chargen", "daytime", "time"])
-        let daytime = ServiceTable.schema.services.first { $0.name == "daytime" }
-        #expect(daytime?.options["format"] == .some(["ctime", "rfc3339", "rfc2822", "date"]))
-        #expect(daytime?.options["zone"] == .some(nil))
-    }
-
-    @Test func anUnknownZoneIsReportedAtItsValue() throws {
-        let configuration = try ConfigurationLoader(schema: ServiceTable.schema).parse(
-            "services:\n  - service: daytime\n    port: 6013\n    zone: Atlantis/Capital\n",
-            source: "z.yaml"
-        )
-        #expect(
-            throws: ConfigurationErrors([
-                ConfigurationError(
-                    location: SourceLocation(file: "z.yaml", line: 4, column: 11),
-                    keyPath: "services[0].zone",
-                    message:
-                        "unknown time zone 'Atlantis/Capital' (use local, UTC or an IANA name such as Europe/Paris)"
-                )
-            ])
-        ) {
-            try ServiceTable.prepare(configuration, environment: SystemEnvironment.live)
-        }
-    }
-
-    @Test func realZonesResolve() throws {
-        let paris = try #require(SystemEnvironment.resolveZone("Europe/Paris"))
-        // 2026-07-01T12:00:00Z is summer time in Paris; 2026-01-01T12:00:00Z is not.
-        #expect(paris.offset(atSecondsSinceEpoch: 1_782_907_200) == UTCOffset(seconds: 7200, abbreviation: "CEST"))
-        #expect(paris.offset(atSecondsSinceEpoch: 1_767_268_800) == UTCOffset(seconds: 3600, abbreviation: "CET"))
-        #expect(SystemEnvironment.resolveZone("UTC")?.offset(atSecondsSinceEpoch: 0) == .utc)
-        #expect(SystemEnvironment.resolveZone("local") != nil)
-        #expect(SystemEnvironment.resolveZone("Nowhere/Special") == nil)
-    }
-}
-
 @Suite struct ConnectionLifecycleTests {
     /// A real channel whose initializer fails after admission is closed before it is ever active: no
     /// `channelInactive`, only `handlerRemoved`, must give the place back.

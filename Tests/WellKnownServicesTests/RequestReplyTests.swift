@@ -257,11 +257,24 @@ final class ReadCounter: ChannelOutboundHandler {
 }
 
 @Suite struct CatalogTests {
-    @Test func tableHoldsTheFiveServicesWithTheirRFCsAndPorts() {
-        let rows = ServiceCatalog.all.map { "\($0.name) \($0.rfc) \($0.wellKnownPort)" }
-        #expect(rows == ["echo 862 7", "discard 863 9", "chargen 864 19", "daytime 867 13", "time 868 37"])
+    @Test func theFiveClassicServicesAreThereWithTheirRFCsAndPorts() {
+        let rows = Set(ServiceCatalog.all.map { "\($0.name) \($0.rfc) \($0.wellKnownPort)" })
+        #expect(
+            rows.isSuperset(of: ["echo 862 7", "discard 863 9", "chargen 864 19", "daytime 867 13", "time 868 37"])
+        )
         #expect(ServiceCatalog.descriptor(named: "daytime")?.options.map(\.key) == ["format", "zone"])
-        #expect(ServiceCatalog.descriptor(named: "qotd") == nil)
+    }
+
+    /// What every row must be, whatever rows are added: its name finds it, and no two rows share a name, an RFC or
+    /// a well-known port.
+    @Test func everyRowIsFoundByItsNameAndIsTheOnlyOneWithItsNameRFCAndPort() {
+        for descriptor in ServiceCatalog.all {
+            #expect(ServiceCatalog.descriptor(named: descriptor.name)?.rfc == descriptor.rfc)
+        }
+        #expect(Set(ServiceCatalog.all.map(\.name)).count == ServiceCatalog.all.count)
+        #expect(Set(ServiceCatalog.all.map(\.rfc)).count == ServiceCatalog.all.count)
+        #expect(Set(ServiceCatalog.all.map(\.wellKnownPort)).count == ServiceCatalog.all.count)
+        #expect(ServiceCatalog.descriptor(named: "no such service") == nil)
     }
 }
 

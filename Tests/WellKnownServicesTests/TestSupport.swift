@@ -31,7 +31,7 @@ func testEnvironment(
 }
 
 func instance(_ descriptor: ServiceDescriptor, _ options: [String: String] = [:]) throws -> ServiceInstance {
-    try descriptor.makeInstance(options: ServiceOptions(options), environment: testEnvironment())
+    try descriptor.makeInstance(options: ServiceOptions(text: options), environment: testEnvironment())
 }
 
 /// A connected TCP channel running the service's stream handlers.

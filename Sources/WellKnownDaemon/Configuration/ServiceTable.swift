@@ -9,10 +9,23 @@ public enum ServiceTable {
             services: ServiceCatalog.all.map { descriptor in
                 ConfigurationSchema.Service(
                     name: descriptor.name,
-                    options: Dictionary(uniqueKeysWithValues: descriptor.options.map { ($0.key, $0.allowedValues) })
+                    options: Dictionary(
+                        descriptor.options.map { ($0.key, Self.kind(of: $0.kind)) },
+                        uniquingKeysWith: { first, _ in first }
+                    )
                 )
             }
         )
+    }
+
+    static func kind(of kind: ServiceOption.Kind) -> ConfigurationSchema.OptionKind {
+        switch kind {
+        case .choice(let allowed): return .choice(allowed)
+        case .text: return .text
+        case .integer(let range): return .integer(range)
+        case .list: return .list
+        case .file: return .file
+        }
     }
 
     /// Loads and checks a configuration file completely: syntax, keys, values, overlaps, and the options only a
@@ -39,9 +52,28 @@ public enum ServiceTable {
                 )
                 continue
             }
-            let options = ServiceOptions(entry.options.mapValues(\.value))
-            do {
-                instances[entry.index] = try descriptor.makeInstance(options: options, environment: environment)
+            var values: [String: ServiceOptionValue] = [:]
+            var unreadable = false
+            for (key, option) in entry.options {
+                do throws(ServiceOptionError) {
+                    values[key] = try Self.value(of: option, key: key, for: descriptor.options.first { $0.key == key })
+                } catch {
+                    unreadable = true
+                    errors.append(
+                        ConfigurationError(
+                            location: option.location,
+                            keyPath: "\(entry.keyPath).\(key)",
+                            message: error.message
+                        )
+                    )
+                }
+            }
+            guard !unreadable else { continue }
+            do throws(ServiceOptionError) {
+                instances[entry.index] = try descriptor.makeInstance(
+                    options: ServiceOptions(values),
+                    environment: environment
+                )
             } catch {
                 errors.append(
                     ConfigurationError(
@@ -59,5 +91,29 @@ public enum ServiceTable {
         }
         guard errors.isEmpty else { throw ConfigurationErrors(errors) }
         return PreparedConfiguration(configuration: configuration, instances: instances, identity: identity)
+    }
+
+    /// An entry's option as the service takes it: a file option is read here (services never read files), with
+    /// the same care as the configuration itself, bounded by the option's own size limit.
+    static func value(
+        of option: EntryOption,
+        key: String,
+        for declared: ServiceOption?
+    ) throws(ServiceOptionError) -> ServiceOptionValue {
+        switch option.value {
+        case .text(let text): return .text(text)
+        case .integer(let number): return .integer(number)
+        case .list(let words): return .list(words)
+        case .file(let path):
+            guard case .file(let maximumSize)? = declared?.kind else {
+                throw ServiceOptionError(key: key, message: "'\(key)' is not a file option")
+            }
+            do {
+                let contents = try ConfigurationFile.read(path: path, maximumSize: maximumSize, what: path)
+                return .file(path: path, contents: contents)
+            } catch {
+                throw ServiceOptionError(key: key, message: error.message)
+            }
+        }
     }
 }

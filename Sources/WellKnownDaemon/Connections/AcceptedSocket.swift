@@ -9,7 +9,7 @@ enum AcceptedSocket {
     /// What `pipeline.syncOperations.withUnsafeTransportIfAvailable(of:)` does, minus its cost: that casts the core
     /// to the parameterised `any NIOTransportAccessibleChannelCore<NIOBSDSocket.Handle>`, and the Swift runtime
     /// checks the generic requirements of such a cast anew on every call (demangling included), a measurable share
-    /// of the daemon's time under the daytime benchmark (the README's Benchmarks). A cast to the plain protocol is a
+    /// of the daemon's time under the daytime benchmark (bench/PROFILES.md). A cast to the plain protocol is a
     /// conformance-cache hit; the transport is then cast to a descriptor inside the opened existential. Called on
     /// the channel's event loop.
     static func withDescriptor<Result>(

@@ -14,7 +14,7 @@ import Darwin
 /// reply on connect and closes (daytime, time: `ServiceInstance.replyOnConnect`) goes through its whole
 /// `ConnectionLifecycle` right here: admitted, answered with one send(2) on the accepted socket, closed, logged and
 /// released. It never gets a pipeline of its own, an epoll registration, an activation or a deregistration, which
-/// together cost the daemon more than the answer itself (see the README's Benchmarks).
+/// together cost the daemon more than the answer itself (bench/PROFILES.md).
 ///
 /// A connection NIO placed on another event loop than the listener's (an inherited socket serves the whole group)
 /// is answered on its own loop. Everything else goes on to the accept handler and the channel initializer: other

@@ -136,8 +136,8 @@ public struct DaytimeReply: ReplyProducer, Sendable {
 }
 
 /// The line of the second last served. It only changes once a second, and formatting it with the zone's offset
-/// cost more than the rest of a TCP answer (a tenth of an event loop's time at 20,000 connections a second). Every
-/// copy of a producer shares it, on every event loop; a line is handed out as a shared, copy-on-write buffer.
+/// cost more than the rest of a TCP answer under load (bench/PROFILES.md). Every copy of a producer shares it, on
+/// every event loop; a line is handed out as a shared, copy-on-write buffer.
 final class LastLine: Sendable {
     private let cached = Mutex<(second: Int64, line: ByteBuffer)?>(nil)
 

@@ -15,27 +15,32 @@ public enum ConfigurationFile {
     /// A configuration is a few kilobytes; this bound only keeps a mistaken path from filling memory.
     public static let maximumSize = 16 << 20
 
-    public static func read(path: String) throws(ConfigurationError) -> String {
+    /// `maximumSize` and `what`: for other text files the configuration names (a service's file option), so that
+    /// their errors read "cannot read the file: …".
+    public static func read(
+        path: String,
+        maximumSize: Int = Self.maximumSize,
+        what: String = "the configuration"
+    ) throws(ConfigurationError) -> String {
         func failure(_ message: String) -> ConfigurationError {
             ConfigurationError(location: SourceLocation(file: path, line: 0, column: 0), keyPath: "", message: message)
         }
         // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw failure("cannot read the configuration: \(Self.reason(errno: errno))")
+            throw failure("cannot read \(what): \(Self.reason(errno: errno))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw failure("cannot read the configuration: \(Self.reason(errno: errno))")
+            throw failure("cannot read \(what): \(Self.reason(errno: errno))")
         }
         if let kind = Self.kind(of: info.st_mode) {
-            throw failure("cannot read the configuration: it is \(kind), not a file")
+            throw failure("cannot read \(what): it is \(kind), not a file")
         }
-        guard Int(info.st_size) <= Self.maximumSize else {
+        guard Int(info.st_size) <= maximumSize else {
             throw failure(
-                "cannot read the configuration: it is \(Int(info.st_size)) bytes, more than the \(Self.maximumSize) "
-                    + "a configuration may have"
+                "cannot read \(what): it is \(Int(info.st_size)) bytes, more than the \(maximumSize) allowed"
             )
         }
         // One byte more than the size the file had, so that a file growing while it is read is noticed.
@@ -49,12 +54,12 @@ public enum ConfigurationFile {
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw failure("cannot read the configuration: \(Self.reason(errno: errno))")
+                throw failure("cannot read \(what): \(Self.reason(errno: errno))")
             }
             filled += count
         }
-        guard filled <= Self.maximumSize else {
-            throw failure("cannot read the configuration: it grew past \(Self.maximumSize) bytes while being read")
+        guard filled <= maximumSize else {
+            throw failure("cannot read \(what): it grew past \(maximumSize) bytes while being read")
         }
         guard let text = String(validating: bytes.prefix(filled), as: UTF8.self) else {
             throw failure("not UTF-8 text")

@@ -1,0 +1,55 @@
+import NIOCore
+
+/// A service ready to serve: it makes fresh handlers for every TCP connection and every UDP socket.
+///
+/// The factories run on the channel's event loop, inside the channel initializer; handlers are never shared.
+/// Datagram handlers are removable: a reload swaps them on a UDP socket that stays open.
+public struct ServiceInstance: Sendable {
+    public let name: String
+    private let stream: @Sendable () -> [any ChannelHandler]
+    private let datagram: @Sendable () -> [any RemovableChannelHandler]
+    /// For a service whose TCP side sends one reply as soon as a client connects and then closes, input unread
+    /// (daytime, time): that reply, or nil to close without one. The daemon may send it straight from the accepted
+    /// socket, without building the connection's pipeline; the stream handlers must do exactly the same. nil for
+    /// every other service. `.singleReply` keeps the two in step.
+    public let replyOnConnect: (@Sendable (ByteBufferAllocator) -> ByteBuffer?)?
+
+    public init(
+        name: String,
+        stream: @escaping @Sendable () -> [any ChannelHandler],
+        datagram: @escaping @Sendable () -> [any RemovableChannelHandler],
+        replyOnConnect: (@Sendable (ByteBufferAllocator) -> ByteBuffer?)? = nil
+    ) {
+        self.name = name
+        self.stream = stream
+        self.datagram = datagram
+        self.replyOnConnect = replyOnConnect
+    }
+
+    /// A service that answers once: a TCP client on connect (then the connection closes), a UDP client for every
+    /// datagram. The same producer serves the stream handler, the datagram handler and `replyOnConnect`.
+    public static func singleReply<Producer: ReplyProducer & Sendable>(
+        name: String,
+        _ producer: Producer
+    ) -> ServiceInstance {
+        ServiceInstance(
+            name: name,
+            stream: { [SingleReplyStreamHandler(producer)] },
+            datagram: { [DatagramReplyHandler(producer)] },
+            replyOnConnect: { allocator in
+                var producer = producer
+                return producer.reply(to: ByteBuffer(), allocator: allocator)
+            }
+        )
+    }
+
+    /// Handlers for one accepted TCP connection (`InboundIn == ByteBuffer`).
+    public func makeStreamHandlers() -> [any ChannelHandler] {
+        self.stream()
+    }
+
+    /// Handlers for one UDP socket (`InboundIn == AddressedEnvelope<ByteBuffer>`).
+    public func makeDatagramHandlers() -> [any RemovableChannelHandler] {
+        self.datagram()
+    }
+}
