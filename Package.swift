@@ -87,6 +87,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "WellKnownLoggingTests",
+            dependencies: [
+                "WellKnownCalendar",
+                "WellKnownLogging",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "WellKnownConfigTests",
             // The daemon's ServiceTable gives the tests the real schema, derived from the service catalog.
             dependencies: ["WellKnownConfig", "WellKnownDaemon", "WellKnownServices"]

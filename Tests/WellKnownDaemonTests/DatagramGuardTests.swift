@@ -8,17 +8,6 @@ import WellKnownServices
 
 @testable import WellKnownDaemon
 
-/// A clock the test moves by hand.
-final class ManualClock: Sendable {
-    private let value = NIOLockedValueBox(NIODeadline.uptimeNanoseconds(1_000_000_000))
-    var now: NIODeadline { self.value.withLockedValue { $0 } }
-    func advance(_ amount: TimeAmount) { self.value.withLockedValue { $0 = $0 + amount } }
-}
-
-func address(_ ip: String, _ port: Int) throws -> SocketAddress {
-    try SocketAddress(ipAddress: ip, port: port)
-}
-
 @Suite struct DatagramGuardTests {
     func state(
         _ settings: UDPGuardConfiguration = UDPGuardConfiguration(),
