@@ -49,27 +49,17 @@ extension Daemon {
         var transaction = ReloadTransaction()
 
         // 1. New sockets that need nothing of the old ones, opened paused while everything else serves.
-        for key in steps.open {
-            guard let item = wantedByKey[key] else { continue }
-            do {
-                transaction.opened.append(try await self.open(item))
-            } catch {
-                await self.rollBack(transaction, current: current, problems: ["\(error)"])
-                return
-            }
+        if let problem = await self.open(steps.open, from: wantedByKey, into: &transaction) {
+            await self.rollBack(transaction, current: current, problems: [problem])
+            return
         }
         // 2. Sockets that need an address a removed socket holds: those removed ones close first.
         if !steps.openAfterClose.isEmpty {
             transaction.closedEarly = steps.closeFirst.compactMap { open[$0] }
             await Self.close(transaction.closedEarly)
-            for key in steps.openAfterClose {
-                guard let item = wantedByKey[key] else { continue }
-                do {
-                    transaction.opened.append(try await self.open(item))
-                } catch {
-                    await self.rollBack(transaction, current: current, problems: ["\(error)"])
-                    return
-                }
+            if let problem = await self.open(steps.openAfterClose, from: wantedByKey, into: &transaction) {
+                await self.rollBack(transaction, current: current, problems: [problem])
+                return
             }
         }
         // 3. Kept sockets serve their new route: all of them, or (after a failure) none.
@@ -120,6 +110,24 @@ extension Daemon {
                 "connections_revoked": .stringConvertible(revoked),
             ]
         )
+    }
+
+    /// Opens the sockets of `keys`, paused, recording each in `transaction`; stops at the first that fails and
+    /// returns why.
+    func open(
+        _ keys: [ListenerKey],
+        from wanted: [ListenerKey: WantedListener],
+        into transaction: inout ReloadTransaction
+    ) async -> String? {
+        for key in keys {
+            guard let item = wanted[key] else { continue }
+            do {
+                transaction.opened.append(try await self.open(item))
+            } catch {
+                return "\(error)"
+            }
+        }
+        return nil
     }
 
     /// The ports of open `port: 0` listeners, by entry index, so that a reload keeps them for the entries it keeps
