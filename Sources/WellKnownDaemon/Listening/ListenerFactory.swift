@@ -1,8 +1,17 @@
+// sys/socket.h's constants (SOCK_STREAM, SOCK_CLOEXEC) reach Swift through the clang module that includes the
+// header first, CSystemd's sd-daemon.h here, not Glibc: a release build finds them only with this import.
+import CSystemd
 import Logging
 import NIOCore
 import NIOPosix
 import WellKnownConfig
 import WellKnownLogging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Opens listening sockets and wires each to the route it serves.
 struct ListenerFactory {
