@@ -32,14 +32,19 @@ func errors(_ yaml: String) -> [String] {
             .appendingPathComponent("config/wellknownd.yaml").path
         let configuration = try ConfigurationLoader(schema: schema).load(path: path)
         let plan = configuration.listeners.map(\.description)
-        #expect(plan.count == 20)
+        #expect(plan.count == 28)
         #expect(
             plan.prefix(4) == [
                 "daytime/tcp 127.0.0.1:6013", "daytime/tcp [::1]:6013", "daytime/udp 127.0.0.1:6013",
                 "daytime/udp [::1]:6013",
             ]
         )
-        #expect(Set(configuration.services.map(\.port)) == [6013, 6037, 6007, 6009, 6019])
+        // Every service of the catalog, on 6000 + its well-known port (whoami, which has none, on 6099).
+        #expect(Set(configuration.services.map(\.service)) == Set(ServiceCatalog.all.map(\.name)))
+        for entry in configuration.services {
+            let wellKnown = ServiceCatalog.descriptor(named: entry.service)?.wellKnownPort
+            #expect(entry.port == wellKnown.map { 6000 + $0 } ?? 6099, "\(entry.service)")
+        }
         #expect(configuration.gracePeriod == .seconds(5))
     }
 

@@ -156,4 +156,41 @@ import WellKnownServices
         #expect(logs.all.last?.metadata["bytes_out"] == "64", "the log tells the size actually sent")
         _ = try? channel.finish()
     }
+
+    /// A quote is a whole message: where the cap would cut it, it is not sent, and the drop is counted and
+    /// summarised as `reply-cap`; the log line says no reply went out. A quote under the cap goes out whole.
+    @Test(arguments: [(0, "short\r\n"), (1, nil)] as [(Int64, String?)])
+    func aWholeReplyOverTheCapIsDroppedNotCut(day: Int64, expected: String?) throws {
+        let logs = CapturedLogs()
+        let guardState = DatagramGuardState(settings: UDPGuardConfiguration(replyFloor: 16), ownPorts: [])
+        let counters = ServiceCounters(service: "qotd", transport: .udp)
+        // `select: daily` gives quote (day mod 2): "short" on day 0, the 40-byte one on day 1.
+        let environment = ServiceEnvironment(
+            clock: .fixed(.init(secondsSinceEpoch: day * 86_400)),
+            random: .system
+        ) { _ in nil }
+        let quotes = "short\n%\n" + String(repeating: "long ", count: 8) + "\n"
+        let service = try ServiceDescriptor.qotd.makeInstance(
+            options: ServiceOptions(["quotes": .file(path: "/q", contents: quotes)]),
+            environment: environment
+        )
+        let channel = EmbeddedChannel()
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(DatagramRecorder(counters: counters, logger: logs.logger()))
+        try pipeline.addHandler(
+            ReplySizeCap(state: guardState, counters: counters, wholeReplies: service.wholeDatagramReplies)
+        )
+        try pipeline.addHandlers(service.makeDatagramHandlers())
+        try channel.connect(to: try address("127.0.0.1", 40000)).wait()
+        try channel.writeInbound(
+            AddressedEnvelope(remoteAddress: try address("127.0.0.1", 40000), data: ByteBuffer(bytes: [1]))
+        )
+        channel.pipeline.fireChannelReadComplete()
+        let reply = try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self).map { String(buffer: $0.data) }
+        #expect(reply == expected)
+        #expect(counters.dropped.load(ordering: .relaxed) == (expected == nil ? 1 : 0))
+        #expect(guardState.drops.totalsByReason == (expected == nil ? "reply-cap:1" : "none"))
+        #expect(logs.all.last?.metadata["reply"] == (expected == nil ? "none" : "sent"))
+        _ = try? channel.finish()
+    }
 }

@@ -257,10 +257,13 @@ final class ReadCounter: ChannelOutboundHandler {
 }
 
 @Suite struct CatalogTests {
-    @Test func theFiveClassicServicesAreThereWithTheirRFCsAndPorts() {
-        let rows = Set(ServiceCatalog.all.map { "\($0.name) \($0.rfc) \($0.wellKnownPort)" })
+    @Test func theClassicServicesAreThereWithTheirRFCsAndPorts() {
+        let rows = Set(ServiceCatalog.all.map { "\($0.name) \($0.rfc ?? 0) \($0.wellKnownPort ?? 0)" })
         #expect(
-            rows.isSuperset(of: ["echo 862 7", "discard 863 9", "chargen 864 19", "daytime 867 13", "time 868 37"])
+            rows.isSuperset(of: [
+                "echo 862 7", "discard 863 9", "chargen 864 19", "daytime 867 13", "time 868 37", "qotd 865 17",
+                "whoami 0 0",
+            ])
         )
         #expect(ServiceCatalog.descriptor(named: "daytime")?.options.map(\.key) == ["format", "zone"])
     }
@@ -272,8 +275,10 @@ final class ReadCounter: ChannelOutboundHandler {
             #expect(ServiceCatalog.descriptor(named: descriptor.name)?.rfc == descriptor.rfc)
         }
         #expect(Set(ServiceCatalog.all.map(\.name)).count == ServiceCatalog.all.count)
-        #expect(Set(ServiceCatalog.all.map(\.rfc)).count == ServiceCatalog.all.count)
-        #expect(Set(ServiceCatalog.all.map(\.wellKnownPort)).count == ServiceCatalog.all.count)
+        let rfcs = ServiceCatalog.all.compactMap(\.rfc)
+        let ports = ServiceCatalog.all.compactMap(\.wellKnownPort)
+        #expect(Set(rfcs).count == rfcs.count)
+        #expect(Set(ports).count == ports.count)
         #expect(ServiceCatalog.descriptor(named: "no such service") == nil)
     }
 }
@@ -287,6 +292,8 @@ final class ReadCounter: ChannelOutboundHandler {
             (.daytime, ["format": "rfc3339", "zone": "Test/Plus0530"]),
             (.daytime, ["format": "rfc2822"]),
             (.time, [:]),
+            (.qotd, [:]),
+            (.qotd, ["select": "random"]),
         ] as [(ServiceDescriptor, [String: String])]
     )
     func isWhatTheStreamHandlersSend(descriptor: ServiceDescriptor, options: [String: String]) throws {
@@ -310,6 +317,6 @@ final class ReadCounter: ChannelOutboundHandler {
 
     @Test func onlyTheOneShotServicesHaveIt() throws {
         let oneShot = try ServiceCatalog.all.filter { try instance($0).replyOnConnect != nil }.map(\.name)
-        #expect(oneShot == ["daytime", "time"])
+        #expect(oneShot == ["daytime", "time", "qotd"])
     }
 }

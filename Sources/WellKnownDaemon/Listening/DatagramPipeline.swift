@@ -27,7 +27,14 @@ enum DatagramPipeline {
             name: Self.name("recorder", generation: generation)
         )
         if let guardState = route.datagramGuard {
-            try pipeline.addHandler(ReplySizeCap(state: guardState), name: Self.name("cap", generation: generation))
+            try pipeline.addHandler(
+                ReplySizeCap(
+                    state: guardState,
+                    counters: route.counters,
+                    wholeReplies: route.instance.wholeDatagramReplies
+                ),
+                name: Self.name("cap", generation: generation)
+            )
         }
         for (index, handler) in route.instance.makeDatagramHandlers().enumerated() {
             try pipeline.addHandler(handler, name: Self.name("service.\(index)", generation: generation))

@@ -7,4 +7,6 @@ enum DatagramDropReason: String, CaseIterable, Sendable {
     case martianSource = "martian-source"
     case sourceRate = "source-rate"
     case totalRate = "total-rate"
+    /// A whole reply (qotd, daytime, time, whoami) larger than the reply cap allows: not sent rather than cut.
+    case replyCap = "reply-cap"
 }

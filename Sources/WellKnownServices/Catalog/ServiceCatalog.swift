@@ -7,6 +7,8 @@ public enum ServiceCatalog {
         .chargen,
         .daytime,
         .time,
+        .qotd,
+        .whoami,
     ]
 
     public static func descriptor(named name: String) -> ServiceDescriptor? {

@@ -1,17 +1,18 @@
 /// A row of the service table: a name, the RFC it implements, its options, and how to build it.
 public struct ServiceDescriptor: Sendable {
     public let name: String
-    public let rfc: Int
-    /// The port assigned by IANA; wellknownd's shipped config uses 6000 + this.
-    public let wellKnownPort: Int
+    /// nil for a service of wellknownd's own (whoami).
+    public let rfc: Int?
+    /// The port assigned by IANA; wellknownd's shipped config uses 6000 + this. nil where there is none.
+    public let wellKnownPort: Int?
     public let summary: String
     public let options: [ServiceOption]
     private let configure: @Sendable (ServiceOptions, ServiceEnvironment) throws(ServiceOptionError) -> ServiceInstance
 
     public init(
         name: String,
-        rfc: Int,
-        wellKnownPort: Int,
+        rfc: Int?,
+        wellKnownPort: Int?,
         summary: String,
         options: [ServiceOption] = [],
         configure:

@@ -13,17 +13,22 @@ public struct ServiceInstance: Sendable {
     /// socket, without building the connection's pipeline; the stream handlers must do exactly the same. nil for
     /// every other service. `.singleReply` keeps the two in step.
     public let replyOnConnect: (@Sendable (ByteBufferAllocator) -> ByteBuffer?)?
+    /// Whether a UDP reply is one whole message (a quote, a line, a socket pair) that must not be cut: the UDP
+    /// guard's reply cap drops such a reply instead of cutting it. Chargen's random-length replies may be cut.
+    public let wholeDatagramReplies: Bool
 
     public init(
         name: String,
         stream: @escaping @Sendable () -> [any ChannelHandler],
         datagram: @escaping @Sendable () -> [any RemovableChannelHandler],
-        replyOnConnect: (@Sendable (ByteBufferAllocator) -> ByteBuffer?)? = nil
+        replyOnConnect: (@Sendable (ByteBufferAllocator) -> ByteBuffer?)? = nil,
+        wholeDatagramReplies: Bool = false
     ) {
         self.name = name
         self.stream = stream
         self.datagram = datagram
         self.replyOnConnect = replyOnConnect
+        self.wholeDatagramReplies = wholeDatagramReplies
     }
 
     /// A service that answers once: a TCP client on connect (then the connection closes), a UDP client for every
@@ -39,7 +44,8 @@ public struct ServiceInstance: Sendable {
             replyOnConnect: { allocator in
                 var producer = producer
                 return producer.reply(to: ByteBuffer(), allocator: allocator)
-            }
+            },
+            wholeDatagramReplies: true
         )
     }
 
