@@ -13,11 +13,12 @@ import Glibc
         let result = try runToCompletion(["check", "--config", shipped])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "\(shipped): OK, 28 listeners")
+        #expect(lines.first == "\(shipped): OK, 30 listeners")
         #expect(lines.contains("daytime  tcp  127.0.0.1:6013"))
         #expect(lines.contains("chargen  udp  [::1]:6019"))
         #expect(lines.contains("whoami   udp  [::1]:6099"))
-        #expect(lines.count == 29)
+        #expect(lines.contains("tcpmux   tcp  [::1]:6001"))
+        #expect(lines.count == 31)
     }
 
     @Test func checkReportsEveryProblemWithItsPositionAndExits78() throws {

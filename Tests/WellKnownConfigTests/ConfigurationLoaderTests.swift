@@ -32,7 +32,7 @@ func errors(_ yaml: String) -> [String] {
             .appendingPathComponent("config/wellknownd.yaml").path
         let configuration = try ConfigurationLoader(schema: schema).load(path: path)
         let plan = configuration.listeners.map(\.description)
-        #expect(plan.count == 28)
+        #expect(plan.count == 30)
         #expect(
             plan.prefix(4) == [
                 "daytime/tcp 127.0.0.1:6013", "daytime/tcp [::1]:6013", "daytime/udp 127.0.0.1:6013",
@@ -140,6 +140,16 @@ func errors(_ yaml: String) -> [String] {
     ])
     func portMustBeAnIntegerInRange(value: String, expected: String) {
         #expect(errors("services: [{service: echo, port: \(value)}]\n") == [expected])
+    }
+
+    @Test func aTCPOnlyServiceGetsTCPByDefaultAndRefusesUDP() throws {
+        let configuration = try parse("services: [{service: tcpmux, port: 6001}]\n")
+        #expect(configuration.services.first?.transports == [.tcp])
+        #expect(
+            errors("services: [{service: tcpmux, port: 6001, transport: both}]\n") == [
+                "test.yaml:1:53: services[0].transport: tcpmux is served over tcp only, not udp"
+            ]
+        )
     }
 
     @Test func portZeroAsksForAnyFreePortAndNeverOverlaps() throws {

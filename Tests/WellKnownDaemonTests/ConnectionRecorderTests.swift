@@ -92,4 +92,19 @@ import Glibc
         #expect(gate.openConnections == 0)
         #expect(counters.open.load(ordering: .relaxed) == 0, "never counted open, so never counted closed")
     }
+
+    @Test func aTCPMuxConnectionNamesTheServiceItBecame() throws {
+        let handlers = try ServiceDescriptor.tcpmux.makeInstance(options: .init(), environment: SystemEnvironment.live)
+            .makeStreamHandlers()
+        let record = try #require(
+            try recordedConnection(handlers) { channel, _ in
+                try channel.writeInbound(ByteBuffer(string: "echo\r\nhi"))
+                channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        )
+        #expect(record.metadata["became"] == "echo")
+        #expect(record.metadata["bytes_in"] == "8")
+        #expect(record.metadata["bytes_out"] == "5", "+ CRLF, then the echoed hi")
+        #expect(record.metadata["end"] == "client")
+    }
 }

@@ -5,10 +5,13 @@ public struct ConfigurationSchema: Sendable {
         public var name: String
         /// Option key → what its value must be.
         public var options: [String: OptionKind]
+        /// The transports the service speaks (tcpmux: TCP only); an entry without `transport:` gets these.
+        public var transports: [Transport]
 
-        public init(name: String, options: [String: OptionKind]) {
+        public init(name: String, options: [String: OptionKind], transports: [Transport] = Transport.allCases) {
             self.name = name
             self.options = options
+            self.transports = transports
         }
     }
 

@@ -167,6 +167,19 @@ extension ConfigurationReader {
         } else if draft.path != nil {
             transports = [.tcp]
         }
+        if case .known(let schema) = service, schema.transports != Transport.allCases {
+            let unsupported = transports.filter { !schema.transports.contains($0) }
+            if draft.transport == nil {
+                transports = schema.transports
+            } else if let transport = unsupported.first {
+                let spoken = schema.transports.map(\.rawValue).joined(separator: ", ")
+                self.fail(
+                    at: draft.transport,
+                    "\(path).transport",
+                    "\(schema.name) is served over \(spoken) only, not \(transport.rawValue)"
+                )
+            }
+        }
 
         var addresses = defaultAddresses
         if let value = draft.bind {

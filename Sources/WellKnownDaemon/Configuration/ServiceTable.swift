@@ -12,7 +12,8 @@ public enum ServiceTable {
                     options: Dictionary(
                         descriptor.options.map { ($0.key, Self.kind(of: $0.kind)) },
                         uniquingKeysWith: { first, _ in first }
-                    )
+                    ),
+                    transports: descriptor.datagrams ? Transport.allCases : [.tcp]
                 )
             }
         )

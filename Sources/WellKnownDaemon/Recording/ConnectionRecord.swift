@@ -18,6 +18,8 @@ struct ConnectionRecord: LogRecordFields {
     let end: ConnectionEnd
     let peerCredentials: PeerCredentials?
     let error: String?
+    /// tcpmux: the service the connection was handed to.
+    var became: String? = nil
 
     func write(to fields: inout LogFieldWriter) {
         fields.string("service", self.service)
@@ -32,6 +34,9 @@ struct ConnectionRecord: LogRecordFields {
         fields.int("bytes_in", self.bytesIn)
         fields.int("bytes_out", self.bytesOut)
         fields.token("end", self.end.rawValue)
+        if let became = self.became {
+            fields.token("became", became)
+        }
         if let error = self.error {
             fields.string("error", error)
         }

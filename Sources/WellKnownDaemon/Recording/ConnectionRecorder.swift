@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import WellKnownLogging
+import WellKnownServices
 
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +33,8 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     private var ended = false
     private var end: ConnectionEnd?
     private var errorDescription: String?
+    /// The service a tcpmux connection was handed to.
+    private var became: String?
     /// AF_UNIX peers: who is on the other end, as the kernel tells it (SO_PEERCRED).
     private var peerCredentials: PeerCredentials?
 
@@ -85,6 +88,11 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let selection = event as? TCPMuxSelection {
+            self.became = selection.service
+            promise?.succeed(())
+            return
+        }
         guard let request = event as? CloseRequest else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
@@ -132,7 +140,8 @@ final class ConnectionRecorder: ChannelDuplexHandler {
                 bytesOut: self.bytesOut,
                 end: self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset),
                 peerCredentials: self.peerCredentials,
-                error: self.errorDescription
+                error: self.errorDescription,
+                became: self.became
             )
         )
     }

@@ -9,6 +9,7 @@ public enum ServiceCatalog {
         .time,
         .qotd,
         .whoami,
+        .tcpmux,
     ]
 
     public static func descriptor(named name: String) -> ServiceDescriptor? {

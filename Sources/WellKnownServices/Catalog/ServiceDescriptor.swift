@@ -6,6 +6,8 @@ public struct ServiceDescriptor: Sendable {
     /// The port assigned by IANA; wellknownd's shipped config uses 6000 + this. nil where there is none.
     public let wellKnownPort: Int?
     public let summary: String
+    /// Whether the service answers datagrams too; false for a service of TCP connections only (tcpmux).
+    public let datagrams: Bool
     public let options: [ServiceOption]
     private let configure: @Sendable (ServiceOptions, ServiceEnvironment) throws(ServiceOptionError) -> ServiceInstance
 
@@ -14,6 +16,7 @@ public struct ServiceDescriptor: Sendable {
         rfc: Int?,
         wellKnownPort: Int?,
         summary: String,
+        datagrams: Bool = true,
         options: [ServiceOption] = [],
         configure:
             @escaping @Sendable (ServiceOptions, ServiceEnvironment) throws(ServiceOptionError) ->
@@ -23,6 +26,7 @@ public struct ServiceDescriptor: Sendable {
         self.rfc = rfc
         self.wellKnownPort = wellKnownPort
         self.summary = summary
+        self.datagrams = datagrams
         self.options = options
         self.configure = configure
     }
