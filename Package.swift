@@ -28,6 +28,7 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        .systemLibrary(name: "CSockDiag"),
         .target(name: "WellKnownCalendar"),
         .target(
             name: "WellKnownServices",
@@ -60,6 +61,7 @@ let package = Package(
                 "WellKnownServices",
                 "WellKnownConfig",
                 "CSystemd",
+                "CSockDiag",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

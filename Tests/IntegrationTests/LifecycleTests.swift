@@ -13,12 +13,13 @@ import Glibc
         let result = try runToCompletion(["check", "--config", shipped])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "\(shipped): OK, 30 listeners")
+        #expect(lines.first == "\(shipped): OK, 32 listeners")
         #expect(lines.contains("daytime  tcp  127.0.0.1:6013"))
         #expect(lines.contains("chargen  udp  [::1]:6019"))
         #expect(lines.contains("whoami   udp  [::1]:6099"))
         #expect(lines.contains("tcpmux   tcp  [::1]:6001"))
-        #expect(lines.count == 31)
+        #expect(lines.contains("ident    tcp  127.0.0.1:6113"))
+        #expect(lines.count == 33)
     }
 
     @Test func checkReportsEveryProblemWithItsPositionAndExits78() throws {

@@ -79,4 +79,44 @@ import Glibc
         )
         #expect(daemon.stop() == 0)
     }
+
+    /// ident finds a connection between this host and the asker in the kernel's socket table (netlink sock_diag):
+    /// the test's own listener and a client connected to it, both on 127.0.0.1, so both sockets are the test's.
+    @Test func identAnswersForAConnectionBetweenThisHostAndTheAskerOnly() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 2, host: "127.0.0.1") { p in
+            """
+            bind: 127.0.0.1
+            services:
+              - {service: ident, port: \(p[0]), reply: uid}
+              - {service: ident, port: \(p[1])}
+            """
+        }
+        let listenerPort = try freePorts(1, host: "127.0.0.1")[0]
+        let listener = try occupy(host: "127.0.0.1", port: listenerPort)
+        defer { close(listener) }
+        let connection = try TestSocket(host: "127.0.0.1", port: listenerPort, type: Self.tcp)
+        let clientPort = connection.localEndpoint.port
+
+        let ask = try TestSocket(host: "127.0.0.1", port: ports[0], type: Self.tcp)
+        try ask.send(Array("\(listenerPort) , \(clientPort)\r\n\(listenerPort),1\r\n0 , 70000\r\n".utf8))
+        ask.shutdownWrite()
+        let replies = String(decoding: ask.receive().bytes, as: UTF8.self)
+        #expect(
+            replies
+                == "\(listenerPort) , \(clientPort) : USERID : UNIX : \(geteuid())\r\n"
+                + "\(listenerPort) , 1 : ERROR : NO-USER\r\n"
+                + "0 , 70000 : ERROR : INVALID-PORT\r\n"
+        )
+
+        let hidden = try TestSocket(host: "127.0.0.1", port: ports[1], type: Self.tcp)
+        try hidden.send(Array("\(listenerPort),\(clientPort)\n".utf8))
+        hidden.shutdownWrite()
+        #expect(
+            String(decoding: hidden.receive().bytes, as: UTF8.self)
+                == "\(listenerPort) , \(clientPort) : ERROR : HIDDEN-USER\r\n",
+            "by default only whether the connection exists"
+        )
+        #expect(daemon.stop() == 0)
+    }
 }

@@ -41,7 +41,7 @@ struct RealSystemdTests {
         #expect(status == 0, "boot-and-check.sh failed:\n\(transcript)")
         #expect(
             transcript.contains(
-                "Status: \"30 listeners (tcpmux 6001 tcp, echo 6007 tcp+udp, discard 6009 tcp+udp, daytime 6013 tcp+udp, qotd 6017 tcp+udp, chargen 6019 tcp+udp, time 6037 tcp+udp, whoami 6099 tcp+udp); "
+                "Status: \"32 listeners (tcpmux 6001 tcp, echo 6007 tcp+udp, discard 6009 tcp+udp, daytime 6013 tcp+udp, qotd 6017 tcp+udp, chargen 6019 tcp+udp, time 6037 tcp+udp, whoami 6099 tcp+udp, ident 6113 tcp); "
             )
         )
         #expect(transcript.contains("wellknownd.service: inactive (before any traffic)"))

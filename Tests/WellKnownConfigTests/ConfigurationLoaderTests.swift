@@ -32,7 +32,7 @@ func errors(_ yaml: String) -> [String] {
             .appendingPathComponent("config/wellknownd.yaml").path
         let configuration = try ConfigurationLoader(schema: schema).load(path: path)
         let plan = configuration.listeners.map(\.description)
-        #expect(plan.count == 30)
+        #expect(plan.count == 32)
         #expect(
             plan.prefix(4) == [
                 "daytime/tcp 127.0.0.1:6013", "daytime/tcp [::1]:6013", "daytime/udp 127.0.0.1:6013",

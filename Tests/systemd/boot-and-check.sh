@@ -116,6 +116,7 @@ check "qotd tcp" '[A-Za-z]' "nc -w2 127.0.0.1 6017"
 check "qotd udp" '[A-Za-z]' "echo | nc -u -w1 ::1 6017"
 check "whoami tcp" '^proto=tcp client=127\.0\.0\.1:[0-9]+ server=127\.0\.0\.1:6099$' "nc -w2 127.0.0.1 6099"
 check "tcpmux tcp" '^\+hi$' "printf 'ECHO\\r\\nhi\\n' | nc -N -w2 127.0.0.1 6001 | tr -d '\\n'"
+check "ident tcp" '^1 , 1 : ERROR : NO-USER$' "printf '1,1\\r\\n' | nc -N -w2 127.0.0.1 6113"
 check "whoami udp" '^proto=udp client=\[::1\]:[0-9]+ server=\[::1\]:6099$' "echo | nc -u -w1 ::1 6099"
 
 state=$(inside systemctl is-active wellknownd.service)
@@ -125,7 +126,7 @@ echo "wellknownd.service: $state (after traffic)" >>"$log"
 sleep 6   # one STATUS= refresh
 step "systemctl status wellknownd.service"
 inside systemctl status --no-pager --lines=0 wellknownd.service >>"$log" 2>&1
-inside systemctl show -p StatusText --value wellknownd.service | grep -qE '^30 listeners \(.*\); [0-9]+ connections open; [0-9]+ connections, [0-9]+ datagrams served; [0-9]+ connections refused, [0-9]+ datagrams dropped$' \
+inside systemctl show -p StatusText --value wellknownd.service | grep -qE '^32 listeners \(.*\); [0-9]+ connections open; [0-9]+ connections, [0-9]+ datagrams served; [0-9]+ connections refused, [0-9]+ datagrams dropped$' \
     || fail "no STATUS line: $(inside systemctl show -p StatusText --value wellknownd.service)"
 inside systemctl show -p MainPID -p User -p NRestarts wellknownd.service >>"$log"
 

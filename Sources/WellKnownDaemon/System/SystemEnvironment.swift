@@ -9,7 +9,8 @@ import Musl
 import Darwin
 #endif
 
-/// The real world the services are given: the system clock, the system's time zones, the system's randomness.
+/// The real world the services are given: the system clock, the system's time zones, the system's randomness, the
+/// kernel's table of TCP connections.
 enum SystemEnvironment {
     static let live = ServiceEnvironment(
         clock: WallClock {
@@ -18,6 +19,7 @@ enum SystemEnvironment {
             return WallClockTime(secondsSinceEpoch: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
         },
         random: .system,
+        connectionOwners: SocketTable.owners,
         timeZone: resolveZone
     )
 

@@ -10,6 +10,7 @@ public enum ServiceCatalog {
         .qotd,
         .whoami,
         .tcpmux,
+        .ident,
     ]
 
     public static func descriptor(named name: String) -> ServiceDescriptor? {

@@ -7,14 +7,18 @@ public struct ServiceEnvironment: Sendable {
     public var random: RandomSource
     /// Resolves a zone setting ("local", "UTC" or an IANA name such as "Europe/Paris"); nil for an unknown zone.
     public var timeZone: @Sendable (String) -> (any TimeZoneRules)?
+    /// Who owns a connection of this host (ident).
+    public var connectionOwners: ConnectionOwners
 
     public init(
         clock: WallClock,
         random: RandomSource = .system,
+        connectionOwners: ConnectionOwners = .none,
         timeZone: @escaping @Sendable (String) -> (any TimeZoneRules)?
     ) {
         self.clock = clock
         self.random = random
+        self.connectionOwners = connectionOwners
         self.timeZone = timeZone
     }
 }
