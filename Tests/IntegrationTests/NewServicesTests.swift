@@ -81,24 +81,25 @@ import Glibc
     }
 
     /// ident finds a connection between this host and the asker in the kernel's socket table (netlink sock_diag):
-    /// the test's own listener and a client connected to it, both on 127.0.0.1, so both sockets are the test's.
-    @Test func identAnswersForAConnectionBetweenThisHostAndTheAskerOnly() throws {
+    /// the test's own listener and a client connected to it, on loopback, so both sockets are the test's.
+    @Test(arguments: ["127.0.0.1", "::1"])
+    func identAnswersForAConnectionBetweenThisHostAndTheAskerOnly(host: String) throws {
         let directory = try TemporaryDirectory()
-        let (daemon, ports) = try startDaemon(in: directory, portCount: 2, host: "127.0.0.1") { p in
+        let (daemon, ports) = try startDaemon(in: directory, portCount: 2, host: host) { p in
             """
-            bind: 127.0.0.1
+            bind: "\(host)"
             services:
               - {service: ident, port: \(p[0]), reply: uid}
               - {service: ident, port: \(p[1])}
             """
         }
-        let listenerPort = try freePorts(1, host: "127.0.0.1")[0]
-        let listener = try occupy(host: "127.0.0.1", port: listenerPort)
+        let listenerPort = try freePorts(1, host: host)[0]
+        let listener = try occupy(host: host, port: listenerPort)
         defer { close(listener) }
-        let connection = try TestSocket(host: "127.0.0.1", port: listenerPort, type: Self.tcp)
+        let connection = try TestSocket(host: host, port: listenerPort, type: Self.tcp)
         let clientPort = connection.localEndpoint.port
 
-        let ask = try TestSocket(host: "127.0.0.1", port: ports[0], type: Self.tcp)
+        let ask = try TestSocket(host: host, port: ports[0], type: Self.tcp)
         try ask.send(Array("\(listenerPort) , \(clientPort)\r\n\(listenerPort),1\r\n0 , 70000\r\n".utf8))
         ask.shutdownWrite()
         let replies = String(decoding: ask.receive().bytes, as: UTF8.self)
@@ -109,7 +110,7 @@ import Glibc
                 + "0 , 70000 : ERROR : INVALID-PORT\r\n"
         )
 
-        let hidden = try TestSocket(host: "127.0.0.1", port: ports[1], type: Self.tcp)
+        let hidden = try TestSocket(host: host, port: ports[1], type: Self.tcp)
         try hidden.send(Array("\(listenerPort),\(clientPort)\n".utf8))
         hidden.shutdownWrite()
         #expect(
