@@ -120,4 +120,14 @@ enum Privileges {
         else { return nil }
         return String(cString: name)
     }
+
+    /// The name the password database gives `uid`, if any (ident's `reply: user`).
+    static func userName(_ uid: uid_t) -> String? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name
+        else { return nil }
+        return String(cString: name)
+    }
 }

@@ -2,6 +2,7 @@ import CSockDiag
 // sys/socket.h's SOCK_* constants reach Swift through CSystemd (see ListenerFactory).
 import CSystemd
 import NIOCore
+import WellKnownLogging
 import WellKnownServices
 
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ enum SocketTable {
                 remotePort: remotePort
             ) {
             case .success(let uid?):
-                return .owner(.init(uid: uid, user: Self.userName(uid)))
+                return .owner(.init(uid: uid, user: Privileges.userName(uid)))
             case .success(nil):
                 continue
             case .failure:
@@ -43,7 +44,7 @@ enum SocketTable {
     /// The pair as the kernel may hold it: as given, and IPv4 as v4-mapped IPv6 or v4-mapped IPv6 as IPv4.
     private static func forms(local: SocketAddress, remote: SocketAddress) -> [(Int32, [UInt8], [UInt8])] {
         func v4(_ address: SocketAddress) -> [UInt8]? {
-            address.ipv4Number.map { withUnsafeBytes(of: $0.bigEndian) { Array($0) } }
+            address.ipv4Value.map { withUnsafeBytes(of: $0.bigEndian) { Array($0) } }
         }
         func v6(_ address: SocketAddress) -> [UInt8]? {
             if case .v6(let inner) = address {
@@ -134,34 +135,6 @@ enum SocketTable {
                 && withUnsafeBytes(of: message.id.idiag_src) { Array($0.prefix(local.count)) } == local
                 && withUnsafeBytes(of: message.id.idiag_dst) { Array($0.prefix(remote.count)) } == remote
             return .success(exact ? message.idiag_uid : nil)
-        }
-    }
-
-    private static func userName(_ uid: UInt32) -> String? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16384)
-        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name
-        else { return nil }
-        return String(cString: name)
-    }
-}
-
-extension SocketAddress {
-    /// An IPv4 address (or IPv4-mapped IPv6) as a number, host order.
-    fileprivate var ipv4Number: UInt32? {
-        switch self {
-        case .v4(let address):
-            return UInt32(bigEndian: address.address.sin_addr.s_addr)
-        case .v6(let address):
-            return withUnsafeBytes(of: address.address.sin6_addr) { raw -> UInt32? in
-                guard raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self) == 0,
-                    UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == 0xFFFF
-                else { return nil }
-                return UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-            }
-        case .unixDomainSocket:
-            return nil
         }
     }
 }
