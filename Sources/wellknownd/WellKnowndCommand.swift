@@ -8,11 +8,13 @@ import WellKnownLogging
 struct WellKnowndCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wellknownd",
-        abstract: "Serves echo, discard, chargen, daytime and time (RFCs 862-868) over TCP and UDP.",
+        abstract:
+            "Serves echo, discard, chargen, qotd, daytime, time, tcpmux, ident (RFCs 862-868, 1078, 1413) and whoami.",
+        // No blank lines: the manual generator turns this into mdoc, where an empty line is a warning.
         discussion: """
-            Ports are mapped to services by a YAML file; every connection and datagram is logged with its socket pair.
-
-            Examples:
+            Ports are mapped to services by a YAML file, described in wellknownd.yaml(5); every connection and \
+            datagram is logged with its socket pair. Signals: SIGTERM and SIGINT shut down gracefully (a second one \
+            at once), SIGHUP reloads the configuration, SIGUSR1 logs the counters. Examples:
               wellknownd --config config/wellknownd.yaml
               wellknownd run -c /etc/wellknownd/wellknownd.yaml --log-format json --log-level debug
               wellknownd check --config config/wellknownd.yaml
@@ -33,7 +35,8 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve until SIGTERM or SIGINT (the default command).",
         discussion:
-            "Exit status: 0 after a clean shutdown, 78 for a bad configuration, 71 when a socket cannot be opened."
+            "Exit status: 0 after a clean shutdown, 78 (EX_CONFIG) for a bad configuration, 71 (EX_OSERR) when a "
+            + "socket cannot be opened, 77 (EX_NOPERM) when root cannot be given up, 64 for a bad command line."
     )
 
     @OptionGroup var options: ConfigOption
