@@ -121,7 +121,7 @@ public enum WellKnownd {
         var lifecycleLogger = Logger(label: "wellknownd.lifecycle")
         lifecycleLogger.logLevel = min(max(options.logLevel, .notice), .critical)
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let daemon = Daemon(
             prepared: prepared,
             plan: plan,
