@@ -47,9 +47,6 @@ struct ReloadPlan: Equatable, Sendable {
     init(current: [ListenerKey], wanted: [ListenerKey]) {
         self.init(current: current.map { Open(key: $0, address: $0.address) }, wanted: wanted)
     }
-
-    /// Whether the reload leaves every socket as it is.
-    var opensOrClosesNothing: Bool { self.open.isEmpty && self.openAfterClose.isEmpty && self.close.isEmpty }
 }
 
 extension ListenerKey {

@@ -20,9 +20,9 @@ enum SocketTable {
     }
 
     static func owner(local: SocketAddress, remote: SocketAddress) -> ConnectionOwners.Answer {
+        guard let localPort = local.port, let remotePort = remote.port else { return .unknown }
         var sawFailure = false
         for (family, localBytes, remoteBytes) in Self.forms(local: local, remote: remote) {
-            guard let localPort = local.port, let remotePort = remote.port else { return .unknown }
             switch Self.lookup(
                 family: family,
                 local: localBytes,

@@ -52,7 +52,7 @@ public enum IdentQuery: Sendable, Hashable {
         let text = String(decoding: line, as: UTF8.self)
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         func port(_ part: Substring) -> Int? {
-            let digits = part.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+            let digits = part.trimmingBlanks
             guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
                 let value = Int(String(digits)), (1...65535).contains(value)
             else { return nil }

@@ -125,16 +125,6 @@ public struct QuoteFile: Sendable, Hashable {
     )
 }
 
-extension Substring {
-    fileprivate func trimmingSuffix(while drop: (Character) -> Bool) -> Substring {
-        var end = self.endIndex
-        while end > self.startIndex, drop(self[self.index(before: end)]) {
-            end = self.index(before: end)
-        }
-        return self[self.startIndex..<end]
-    }
-}
-
 /// One quote per request: by UTC day (`daily`) or drawn at random.
 public struct QuoteReply: ReplyProducer, Sendable {
     public let quotes: QuoteFile

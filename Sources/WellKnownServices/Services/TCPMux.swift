@@ -83,7 +83,7 @@ public enum TCPMuxRequest: Sendable, Hashable {
 
     /// RFC 1078 names are words; they are compared case-insensitively. `line` is without its CRLF.
     public init(line: some Collection<UInt8>) {
-        let text = String(decoding: line, as: UTF8.self).trimmingSpaces()
+        let text = String(Substring(String(decoding: line, as: UTF8.self)).trimmingBlanks)
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             self = .invalid
             return
@@ -208,14 +208,5 @@ public final class TCPMuxHandler: ChannelInboundHandler, RemovableChannelHandler
         self.timer?.cancel()
         self.line = nil
         context.writeAndFlushThenClose(self.wrapOutboundOut(context.channel.allocator.buffer(string: reply)))
-    }
-}
-
-extension String {
-    fileprivate func trimmingSpaces() -> String {
-        var scalars = Substring(self)
-        while scalars.first == " " || scalars.first == "\t" { scalars = scalars.dropFirst() }
-        while scalars.last == " " || scalars.last == "\t" { scalars = scalars.dropLast() }
-        return String(scalars)
     }
 }
