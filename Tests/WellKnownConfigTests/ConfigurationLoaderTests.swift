@@ -112,7 +112,7 @@ func errors(_ yaml: String) -> [String] {
     @Test func unknownTopLevelKey() {
         #expect(
             errors("servics:\n  - {service: echo, port: 7}\n").first
-                == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, allow, deny, grace-period, limits, udp-guard, user, group)"
+                == "test.yaml:1:1: servics: unknown key 'servics' (did you mean 'services'?) (known: services, bind, allow, deny, grace-period, limits, udp-guard, metrics, user, group)"
         )
     }
 

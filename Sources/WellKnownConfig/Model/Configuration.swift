@@ -9,6 +9,8 @@ public struct Configuration: Sendable, Hashable {
     public var limits: ConnectionLimits
     /// Who to serve as when started as root.
     public var runAs: RunAs
+    /// The Prometheus endpoint; nil: none.
+    public var metrics: MetricsConfiguration?
 
     public init(
         source: String,
@@ -16,7 +18,8 @@ public struct Configuration: Sendable, Hashable {
         gracePeriod: Duration = Self.defaultGracePeriod,
         udpGuard: UDPGuardConfiguration = UDPGuardConfiguration(),
         limits: ConnectionLimits = ConnectionLimits(),
-        runAs: RunAs = RunAs()
+        runAs: RunAs = RunAs(),
+        metrics: MetricsConfiguration? = nil
     ) {
         self.source = source
         self.services = services
@@ -24,6 +27,7 @@ public struct Configuration: Sendable, Hashable {
         self.udpGuard = udpGuard
         self.limits = limits
         self.runAs = runAs
+        self.metrics = metrics
     }
 
     public static let defaultGracePeriod: Duration = .seconds(5)

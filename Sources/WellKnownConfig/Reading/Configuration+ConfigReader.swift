@@ -12,6 +12,8 @@ extension Configuration {
         var allow: [CIDRBlock]?
         var deny: [CIDRBlock] = []
         var services: Node?
+        var metrics: MetricsConfiguration?
+        var metricsNode: Node?
     }
 
     /// The keys of the top level of the file.
@@ -69,6 +71,14 @@ extension Configuration {
                 example: "per-source-rate: 20"
             )
         },
+        ConfigurationKey("metrics", "the Prometheus endpoint, off when absent (MetricsConfiguration)") {
+            reader,
+            node,
+            path,
+            draft in
+            draft.metricsNode = node
+            draft.metrics = reader.metrics(node, path)
+        },
         ConfigurationKey("user", "who to serve as when started as root (nobody; root to stay root)") {
             reader,
             node,
@@ -89,6 +99,7 @@ extension Configuration {
             "services[]": ServiceEntry.configurationKeys.map(\.name),
             "limits": ConnectionLimits.configurationKeys.map(\.name),
             "udp-guard": UDPGuardConfiguration.configurationKeys.map(\.name),
+            "metrics": MetricsConfiguration.configurationKeys.map(\.name),
         ]
     }
 }

@@ -1,7 +1,7 @@
 // Reads wellknownd's YAML configuration. Each section's keys are one list, next to the type they fill (hummingbird's
 // `Type+ConfigReader.swift`): `Configuration.configurationKeys` (the top level), `ServiceEntry.configurationKeys`
 // (an entry of `services:`), `ConnectionLimits.configurationKeys` (`limits:`), `UDPGuardConfiguration.
-// configurationKeys` (`udp-guard:`). The lists drive the parsing, the unknown-key errors and their suggestions; the
+// configurationKeys` (`udp-guard:`), `MetricsConfiguration.configurationKeys` (`metrics:`). The lists drive the parsing, the unknown-key errors and their suggestions; the
 // README's Configuration section is the reference for people, and a test checks that it names every key.
 //
 // Every problem is reported with its position, all of them at once, and nothing of a bad file is used.

@@ -61,10 +61,32 @@ struct ConfigurationReader {
             gracePeriod: draft.gracePeriod,
             udpGuard: draft.udpGuard,
             limits: draft.limits,
-            runAs: draft.runAs
+            runAs: draft.runAs,
+            metrics: draft.metrics
         )
         self.checkOverlaps(configuration, entryNodes: Array(list))
+        self.checkMetricsOverlap(configuration, metricsNode: draft.metricsNode)
         return configuration
+    }
+
+    /// The metrics endpoint is a TCP socket like the entries' own: it may not share a TCP port and address with
+    /// one of them.
+    mutating func checkMetricsOverlap(_ configuration: Configuration, metricsNode: Node?) {
+        guard let metrics = configuration.metrics else { return }
+        for address in metrics.listenAddresses {
+            guard
+                let entry = configuration.listeners.first(where: {
+                    $0.transport == .tcp && $0.address.collides(with: address, sameTransport: true)
+                })
+            else { continue }
+            let portNode = metricsNode?.mapping?.first { $0.key.string == "port" }?.value ?? metricsNode
+            self.fail(
+                at: portNode,
+                "metrics.port",
+                "tcp \(address) overlaps \(entry.description), services[\(entry.entryIndex)]"
+            )
+            return
+        }
     }
 
     /// Two listeners on one transport and port whose addresses collide would fail at bind time; say so now.
