@@ -6,8 +6,8 @@ import PackageDescription
 // - WellKnownServices: protocol handlers and their pure cores; NIOCore only, clock and randomness injected.
 // - WellKnownConfig: YAML -> Configuration with positioned errors; knows no NIO.
 // - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon.
-// - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle; the only place that touches fds,
-//   the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
+// - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle, the metrics endpoint; the only place
+//   that touches fds, the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
 // - wellknownd: the command line, nothing else.
 let package = Package(
     name: "wellknownd",
@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -68,6 +70,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -113,7 +118,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

@@ -104,4 +104,45 @@ func configuration(_ yaml: String) throws -> Configuration {
             )
         }
     }
+
+    @Test func aSocketNamedMetricsIsTheMetricsEndpoint() throws {
+        let zoo = try SocketZoo()
+        let tcp = try zoo.inet(Int32(SOCK_STREAM.rawValue))
+        let daytime = try zoo.inet(Int32(SOCK_STREAM.rawValue))
+        let config = try configuration(
+            "metrics: {port: 9113}\nservices:\n  - {service: daytime, port: \(daytime.port), transport: tcp}\n"
+        )
+        let metrics = SocketActivation.inspect(fd: tcp.fd, name: "metrics")
+        let plan = try ActivationPlan(
+            sockets: [metrics, SocketActivation.inspect(fd: daytime.fd, name: "wellknownd.socket")],
+            configuration: config
+        )
+        #expect(plan.metrics == metrics)
+        #expect(plan.adopted.map(\.service) == ["daytime"])
+        #expect(plan.toBind.isEmpty)
+    }
+
+    @Test func aSocketNamedMetricsWithoutAMetricsSectionIsAnError() throws {
+        let zoo = try SocketZoo()
+        let tcp = try zoo.inet(Int32(SOCK_STREAM.rawValue))
+        let udp = try zoo.inet(Int32(SOCK_DGRAM.rawValue))
+        let without = try configuration("services:\n  - {service: daytime, port: 6013, transport: tcp}\n")
+        let metrics = SocketActivation.inspect(fd: tcp.fd, name: "metrics")
+        #expect(throws: ActivationError.self) { try ActivationPlan(sockets: [metrics], configuration: without) }
+        do {
+            _ = try ActivationPlan(sockets: [metrics], configuration: without)
+        } catch {
+            #expect(error.description == "\(metrics) is named metrics, but the configuration has no `metrics:` section")
+        }
+        let with = try configuration(
+            "metrics: {port: 9113}\nservices:\n  - {service: daytime, port: 6013, transport: tcp}\n"
+        )
+        let datagram = SocketActivation.inspect(fd: udp.fd, name: "metrics")
+        do {
+            _ = try ActivationPlan(sockets: [datagram], configuration: with)
+            Issue.record("a UDP socket cannot be the endpoint")
+        } catch {
+            #expect(error.description.hasSuffix("is named metrics, but the metrics endpoint takes a stream listener"))
+        }
+    }
 }

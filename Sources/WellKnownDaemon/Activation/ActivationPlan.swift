@@ -11,6 +11,7 @@ import WellKnownLogging
 /// 3. An AF_UNIX socket has no port: it must be named after its service.
 /// 4. An entry's transport that received at least one socket is served by those sockets only; every other
 ///    listener of the configuration is bound by the daemon itself.
+/// 5. A TCP listener named `metrics` is the metrics endpoint, if the configuration has a `metrics:` section.
 /// A socket that maps to nothing, or cannot be served (a connected socket from `Accept=yes`, a FIFO, …), is an
 /// error that names it: nothing is served from a half-understood set of sockets.
 struct ActivationPlan: Sendable {
@@ -23,11 +24,28 @@ struct ActivationPlan: Sendable {
 
     let adopted: [Adoption]
     let toBind: [Listener]
+    /// The socket named `metrics`, which serves the metrics endpoint instead of binding its own.
+    let metrics: InheritedSocket?
+
+    static let metricsSocketName = "metrics"
 
     init(sockets: [InheritedSocket], configuration: Configuration) throws(ActivationError) {
         var adopted: [Adoption] = []
         var problems: [String] = []
+        var metrics: InheritedSocket?
         for socket in sockets {
+            if socket.name == Self.metricsSocketName {
+                if configuration.metrics == nil {
+                    problems.append("\(socket) is named metrics, but the configuration has no `metrics:` section")
+                } else if socket.kind != .tcpListener && socket.kind != .unixStreamListener {
+                    problems.append("\(socket) is named metrics, but the metrics endpoint takes a stream listener")
+                } else if metrics != nil {
+                    problems.append("\(socket) is a second socket named metrics: the endpoint takes one")
+                } else {
+                    metrics = socket
+                }
+                continue
+            }
             guard let transport = socket.kind.transport else {
                 problems.append("\(socket) cannot be served: wellknownd takes listening sockets only")
                 continue
@@ -46,6 +64,7 @@ struct ActivationPlan: Sendable {
         }
         let covered = Set(adopted.map { "\($0.entryIndex)/\($0.transport.rawValue)" })
         self.adopted = adopted
+        self.metrics = metrics
         self.toBind = configuration.listeners.filter { !covered.contains("\($0.entryIndex)/\($0.transport.rawValue)") }
     }
 

@@ -20,6 +20,7 @@ struct ConnectionLifecycle: Sendable {
     func admit(client: SocketAddress?, server: SocketAddress?) -> AdmittedConnection? {
         if let refusal = self.gate.admit(self.admission, source: client) {
             self.counters.refused.add(1, ordering: .relaxed)
+            self.counters.refusals?.count(refusal)
             self.gate.refusals.record(refusal) {
                 "\(self.service) \(client?.logDescription ?? "?") -> \(server?.logDescription ?? "?")"
             }
@@ -57,13 +58,17 @@ struct AdmittedConnection: Sendable {
         self.lifecycle.counters.bytesOut.add(bytes, ordering: .relaxed)
     }
 
-    /// `wasOpened`: whether `opened` was called (a channel that failed before it became active was not).
-    func ended(wasOpened: Bool, record: @autoclosure () -> ConnectionRecord) {
+    /// `wasOpened`: whether `opened` was called (a channel that failed before it became active was not, and is
+    /// neither counted as ended nor timed).
+    func ended(wasOpened: Bool, record: ConnectionRecord) {
+        let counters = self.lifecycle.counters
         if wasOpened {
-            self.lifecycle.counters.open.add(-1, ordering: .relaxed)
+            counters.open.add(-1, ordering: .relaxed)
+            counters.ends?.count(record.end)
+            counters.durations?.recordNanoseconds(record.duration.nanoseconds)
         }
         self.lifecycle.gate.release(self.lifecycle.admission, source: self.client)
-        self.lifecycle.records.info("connection", record())
+        self.lifecycle.records.info("connection", record)
     }
 }
 

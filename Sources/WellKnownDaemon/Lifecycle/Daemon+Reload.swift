@@ -21,7 +21,7 @@ extension Daemon {
         do {
             fresh = try self.reread()
             activation = try ActivationPlan(
-                sockets: current.plan.adopted.map(\.socket),
+                sockets: current.plan.adopted.map(\.socket) + (current.plan.metrics.map { [$0] } ?? []),
                 configuration: fresh.configuration
             )
         } catch {
@@ -75,7 +75,21 @@ extension Daemon {
             }
         }
 
-        // 4. Commit: nothing below can fail the reload.
+        // 4. The metrics endpoint: kept, moved, added or removed.
+        let metricsChange: MetricsChange
+        switch await self.prepareMetrics(
+            current: self.current?.metrics,
+            wanted: fresh.configuration.metrics,
+            plan: activation
+        ) {
+        case .success(let change):
+            metricsChange = change
+        case .failure(let problem):
+            await self.rollBack(transaction, current: current, problems: ["\(problem)"])
+            return
+        }
+
+        // 5. Commit: nothing below can fail the reload.
         let opened = Dictionary(transaction.opened.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let listeners = wanted.compactMap { opened[$0.key] ?? open[$0.key] }
         self.connectionGate.update(limits: fresh.configuration.limits)
@@ -95,10 +109,18 @@ extension Daemon {
         let closed = steps.close.compactMap { open[$0] }
         let closedEarly = Set(steps.closeFirst)
         await Self.close(closed.filter { !closedEarly.contains($0.key) })
+        await self.commitMetrics(metricsChange, configuration: fresh.configuration.metrics)
         self.serving.withLockedValue {
-            $0 = Serving(prepared: fresh, plan: activation, listeners: listeners, datagramGuard: datagramGuard)
+            $0 = Serving(
+                prepared: fresh,
+                plan: activation,
+                listeners: listeners,
+                datagramGuard: datagramGuard,
+                metrics: metricsChange.endpoint
+            )
         }
         let revoked = self.revokeConnections(deniedBy: fresh.configuration)
+        self.metrics.applied(reload: true)
         self.logger.notice(
             "configuration reloaded",
             metadata: [
@@ -108,6 +130,7 @@ extension Daemon {
                 "closed": "\(closed.map(\.label).joined(separator: ", "))",
                 "kept": .stringConvertible(steps.keep.count),
                 "connections_revoked": .stringConvertible(revoked),
+                "metrics": "\(metricsChange.endpoint?.urls.joined(separator: ", ") ?? "off")",
             ]
         )
     }
@@ -158,6 +181,8 @@ extension Daemon {
             return !policy.permits(client)
         }
         for connection in revoked {
+            self.counters.counters(service: connection.service, transport: .tcp, local: connection.client.isUnix)
+                .refusals?.count(.accessRevoked)
             self.connectionGate.refusals.record(.accessRevoked) {
                 "\(connection.service) \(connection.client.logDescription)"
             }
@@ -192,6 +217,7 @@ extension Daemon {
 
     /// A reload that changed nothing (or, `lost`, could not put these sockets back): every problem, then the verdict.
     func reject(_ problems: [String], lost: [String] = []) {
+        self.metrics.rejectedReload()
         for problem in problems {
             self.logger.error("configuration rejected", metadata: ["problem": "\(problem)"])
         }

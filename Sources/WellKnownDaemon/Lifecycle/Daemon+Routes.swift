@@ -34,7 +34,7 @@ extension Daemon {
         picked: [Int: Int],
         datagramGuard: DatagramGuardState
     ) -> [WantedListener] {
-        func route(entry index: Int, transport: Transport, guarded: Bool) -> Route? {
+        func route(entry index: Int, transport: Transport, guarded: Bool, local: Bool) -> Route? {
             guard let entry = prepared.configuration.services.first(where: { $0.index == index }),
                 let instance = prepared.instance(forEntry: index)
             else { return nil }
@@ -44,14 +44,20 @@ extension Daemon {
                 instance: instance,
                 admission: EntryAdmission(entry),
                 bounds: entry.bounds,
-                counters: self.counters.counters(service: entry.service, transport: transport),
+                counters: self.counters.counters(service: entry.service, transport: transport, local: local),
                 datagramGuard: transport == .udp && guarded ? datagramGuard : nil
             )
         }
         var wanted: [WantedListener] = []
         for adoption in plan.adopted {
             let guarded = adoption.socket.kind == .udp
-            if let route = route(entry: adoption.entryIndex, transport: adoption.transport, guarded: guarded) {
+            let local = adoption.socket.kind != .udp && adoption.socket.kind != .tcpListener
+            if let route = route(
+                entry: adoption.entryIndex,
+                transport: adoption.transport,
+                guarded: guarded,
+                local: local
+            ) {
                 wanted.append(
                     WantedListener(
                         key: .inherited(fd: adoption.socket.fd),
@@ -63,7 +69,13 @@ extension Daemon {
         }
         for listener in plan.toBind {
             let guarded = if case .ip = listener.address { true } else { false }
-            guard let route = route(entry: listener.entryIndex, transport: listener.transport, guarded: guarded)
+            guard
+                let route = route(
+                    entry: listener.entryIndex,
+                    transport: listener.transport,
+                    guarded: guarded,
+                    local: !guarded
+                )
             else { continue }
             if case .ip(let address, 0) = listener.address, let port = picked[listener.entryIndex] {
                 var real = listener

@@ -17,6 +17,7 @@ final class Daemon: Service {
     let reread: @Sendable () throws(ConfigurationErrors) -> PreparedConfiguration
     let registry = ConnectionRegistry()
     let counters: CounterTable
+    let metrics: DaemonMetrics
     let drops = ReasonTally<DatagramDropReason>()
     let connectionGate: ConnectionGate
     let serving = NIOLockedValueBox<Serving?>(nil)
@@ -35,7 +36,8 @@ final class Daemon: Service {
         self.logger = logger
         self.notifier = notifier
         self.reread = reread
-        self.counters = CounterTable(listeners: prepared.listeners)
+        self.metrics = DaemonMetrics(version: WellKnownd.version)
+        self.counters = CounterTable(listeners: prepared.listeners, factory: self.metrics.factory)
         self.connectionGate = ConnectionGate(limits: prepared.configuration.limits)
     }
 
@@ -59,28 +61,45 @@ final class Daemon: Service {
         let listeners = try await self.open(
             self.wanted(prepared, plan: plan, picked: picked, datagramGuard: datagramGuard)
         )
+        let metricsEndpoint: MetricsEndpoint?
+        do {
+            metricsEndpoint = try await self.openMetrics(prepared.configuration.metrics, plan: plan)
+        } catch {
+            await Self.close(listeners)
+            throw error
+        }
         // Every socket is open and paused: drop root before reading a byte from any of them.
         do {
             try self.dropPrivileges(to: prepared.identity)
             for listener in listeners {
                 try await listener.resume()
             }
+            try await metricsEndpoint?.resume()
         } catch {
             await Self.close(listeners)
+            await metricsEndpoint?.close()
             throw error
         }
         self.serving.withLockedValue {
-            $0 = Serving(prepared: prepared, plan: plan, listeners: listeners, datagramGuard: datagramGuard)
+            $0 = Serving(
+                prepared: prepared,
+                plan: plan,
+                listeners: listeners,
+                datagramGuard: datagramGuard,
+                metrics: metricsEndpoint
+            )
         }
-        self.logger.info(
-            "started",
-            metadata: [
-                "version": "\(WellKnownd.version)",
-                "config": "\(prepared.configuration.source)",
-                "max_files": .stringConvertible(maxFiles),
-                "listeners": "\(listeners.map(\.label).joined(separator: ", "))",
-            ]
-        )
+        self.metrics.applied(reload: false)
+        var startedMetadata: Logger.Metadata = [
+            "version": "\(WellKnownd.version)",
+            "config": "\(prepared.configuration.source)",
+            "max_files": .stringConvertible(maxFiles),
+            "listeners": "\(listeners.map(\.label).joined(separator: ", "))",
+        ]
+        if let metricsEndpoint {
+            startedMetadata["metrics"] = "\(metricsEndpoint.urls.joined(separator: ", "))"
+        }
+        self.logger.info("started", metadata: startedMetadata)
         self.notifier.ready(status: self.statusLine())
 
         await withTaskGroup(of: Void.self) { tasks in
@@ -142,6 +161,8 @@ final class Daemon: Service {
             drain.cancelAll()
         }
 
+        // The endpoint served through the grace period, so that a scrape could watch the connections drain.
+        await final?.metrics?.close()
         var summary = self.summary
         summary["uptime"] = .stringConvertible(LogSeconds(TimeAmount(started.duration(to: .now))))
         self.logger.info("stopped", metadata: summary)

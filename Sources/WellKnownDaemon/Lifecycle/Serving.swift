@@ -4,4 +4,6 @@ struct Serving: Sendable {
     var plan: ActivationPlan
     var listeners: [RunningListener]
     var datagramGuard: DatagramGuardState
+    /// The metrics endpoint, if the configuration has one.
+    var metrics: MetricsEndpoint?
 }

@@ -1,5 +1,5 @@
 /// Why a TCP connection ended, as its log line says.
-enum ConnectionEnd: String {
+enum ConnectionEnd: String, CaseIterable, Sendable {
     /// The client finished sending (EOF) or closed, and the service closed after it.
     case client
     /// The service closed it: daytime and time after their reply.

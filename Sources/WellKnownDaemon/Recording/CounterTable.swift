@@ -1,27 +1,33 @@
+import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import WellKnownConfig
 
-/// All counters, one per service and transport the daemon has served. A reload adds rows for new services; the
-/// rows of services it removes stay, so that the totals never go backwards.
+/// All counters, one per service, transport and address family the daemon has served. A reload adds rows for new
+/// services; the rows of services it removes stay, so that the totals never go backwards.
 final class CounterTable: Sendable {
     private let rows = NIOLockedValueBox<[ServiceCounters]>([])
+    /// Where the rows' per-reason counters and durations are registered.
+    let factory: any MetricsFactory
 
-    init(listeners: [Listener]) {
+    init(listeners: [Listener], factory: any MetricsFactory = NOOPMetricsHandler.instance) {
+        self.factory = factory
         for listener in listeners {
-            _ = self.counters(service: listener.service, transport: listener.transport)
+            let local = if case .unix = listener.address { true } else { false }
+            _ = self.counters(service: listener.service, transport: listener.transport, local: local)
         }
     }
 
     var all: [ServiceCounters] { self.rows.withLockedValue { $0 } }
 
-    /// The row for `service` over `transport`, created on first use.
-    func counters(service: String, transport: Transport) -> ServiceCounters {
+    /// The row for `service` over `transport` (`local`: AF_UNIX), created on first use.
+    func counters(service: String, transport: Transport, local: Bool) -> ServiceCounters {
         self.rows.withLockedValue { rows in
-            if let row = rows.first(where: { $0.service == service && $0.transport == transport }) {
+            if let row = rows.first(where: { $0.service == service && $0.transport == transport && $0.local == local })
+            {
                 return row
             }
-            let row = ServiceCounters(service: service, transport: transport)
+            let row = ServiceCounters(service: service, transport: transport, local: local, factory: self.factory)
             rows.append(row)
             return row
         }

@@ -21,6 +21,7 @@ final class DatagramGuardHandler: ChannelInboundHandler, RemovableChannelHandler
         if let reason = self.access.permits(source) ? self.state.admit(from: source) : .accessDenied {
             self.state.recordDrop(reason, source: source)
             self.counters.dropped.add(1, ordering: .relaxed)
+            self.counters.drops?.count(reason)
             return
         }
         context.fireChannelRead(data)

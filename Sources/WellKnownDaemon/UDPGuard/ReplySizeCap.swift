@@ -35,6 +35,7 @@ final class ReplySizeCap: ChannelDuplexHandler, RemovableChannelHandler {
         if self.wholeReplies {
             self.state.recordDrop(.replyCap, source: envelope.remoteAddress)
             self.counters?.dropped.add(1, ordering: .relaxed)
+            self.counters?.drops?.count(.replyCap)
             promise?.fail(ReplyDropped())
             return
         }
