@@ -62,6 +62,9 @@ install -D -m 0755 "$binary" "\$root/usr/local/bin/wellknownd"
 install -D -m 0644 "$repo/systemd/wellknownd.socket" "\$root/etc/systemd/system/wellknownd.socket"
 install -D -m 0644 "$repo/systemd/wellknownd.service" "\$root/etc/systemd/system/wellknownd.service"
 install -D -m 0644 "$repo/config/wellknownd.yaml" "\$root/etc/wellknownd/wellknownd.yaml"
+# The metrics endpoint on a socket of its own, named metrics (contrib/), with the section it needs.
+install -D -m 0644 "$repo/contrib/systemd/wellknownd-metrics.socket" "\$root/etc/systemd/system/wellknownd-metrics.socket"
+printf 'metrics:\n  port: 9113\n' >>"\$root/etc/wellknownd/wellknownd.yaml"
 mkdir -p "\$root/oldroot"
 cd "\$root"
 pivot_root . oldroot
@@ -90,8 +93,8 @@ client() { nsenter -t "$pid1" -n -- "$@"; }   # host tools, the namespace's netw
 for _ in $(seq 100); do inside systemctl is-system-running >/dev/null 2>&1 && break; inside systemctl is-system-running 2>/dev/null | grep -qE "running|degraded" && break; sleep 0.1; done
 step "systemctl is-system-running"; inside systemctl is-system-running >>"$log" 2>&1
 
-step "systemctl start wellknownd.socket"
-inside systemctl start wellknownd.socket >>"$log" 2>&1 || fail "wellknownd.socket did not start"
+step "systemctl start wellknownd.socket wellknownd-metrics.socket"
+inside systemctl start wellknownd.socket wellknownd-metrics.socket >>"$log" 2>&1 || fail "the sockets did not start"
 state=$(inside systemctl is-active wellknownd.service)
 echo "wellknownd.service: $state (before any traffic)" >>"$log"
 [ "$state" = inactive ] || fail "the service was $state before any traffic"
@@ -123,6 +126,13 @@ state=$(inside systemctl is-active wellknownd.service)
 echo "wellknownd.service: $state (after traffic)" >>"$log"
 [ "$state" = active ] || fail "the service was $state after traffic"
 
+# The socket named metrics, passed with the others, is the endpoint; its figures are the traffic above.
+check "metrics endpoint" '^HTTP/1.1 200 OK$' "printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' | nc -w2 127.0.0.1 9113 | head -n 1"
+check "metrics: daytime connections" '^wellknownd_connections_total\{service="daytime",proto="tcp"\} [1-9]' \
+    "printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' | nc -w2 127.0.0.1 9113 | grep '^wellknownd_connections_total{service=\"daytime\"'"
+check "metrics: echo datagrams" '^wellknownd_datagrams_replied_total\{service="echo"\} 1$' \
+    "printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' | nc -w2 127.0.0.1 9113 | grep '^wellknownd_datagrams_replied_total{service=\"echo\"}'"
+
 sleep 6   # one STATUS= refresh
 step "systemctl status wellknownd.service"
 inside systemctl status --no-pager --lines=0 wellknownd.service >>"$log" 2>&1
@@ -153,8 +163,8 @@ check "daytime tcp after reload" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-
 check "daytime udp after reload" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "echo | nc -u -w1 ::1 6013"
 [ "$(inside systemctl show -p NRestarts --value wellknownd.service)" = 0 ] || fail "the service restarted"
 
-step "systemctl stop wellknownd.service wellknownd.socket"
-inside systemctl stop wellknownd.socket wellknownd.service >>"$log" 2>&1 || fail "stop failed"
+step "systemctl stop wellknownd.service wellknownd.socket wellknownd-metrics.socket"
+inside systemctl stop wellknownd.socket wellknownd-metrics.socket wellknownd.service >>"$log" 2>&1 || fail "stop failed"
 state=$(inside systemctl is-active wellknownd.service)
 echo "wellknownd.service: $state (after stop)" >>"$log"
 [ "$state" = inactive ] || fail "the service was $state after stop"
