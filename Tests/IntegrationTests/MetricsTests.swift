@@ -141,6 +141,18 @@ let promtool = "/usr/bin/promtool"
         }
     }
 
+    @Test func checkNamesTheEndpoint() throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write(
+            "wellknownd.yaml",
+            "metrics: {port: 9113, path: /m}\nservices:\n  - {service: echo, port: 7007, transport: tcp}\n"
+        )
+        let result = try runToCompletion(["check", "--config", config])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasSuffix("metrics: http://127.0.0.1:9113/m, http://[::1]:9113/m\n"), "\(result.stdout)")
+        #expect(!result.stdout.contains("OK, 2 listeners"), "the endpoint is not a service listener")
+    }
+
     @Test func otherPathsMethodsAndLimits() throws {
         let directory = try TemporaryDirectory()
         let (daemon, _) = try startDaemon(in: directory, portCount: 1, host: "127.0.0.1") { p in

@@ -52,6 +52,10 @@ public enum WellKnownd {
                 let name = listener.service.padding(toLength: width, withPad: " ", startingAt: 0)
                 out += "\(name)  \(listener.transport.rawValue)  \(listener.address)\n"
             }
+            if let metrics = prepared.configuration.metrics {
+                let urls = metrics.listenAddresses.map { "http://\($0)\(metrics.path)" }
+                out += "metrics: \(urls.joined(separator: ", "))\n"
+            }
             FileHandle.standardOutput.write(Data(out.utf8))
             return ExitStatus.success
         } catch {
