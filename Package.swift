@@ -8,6 +8,7 @@ import PackageDescription
 // - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon.
 // - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle, the metrics endpoint; the only place
 //   that touches fds, the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
+// - WellKnownProbe: the client (`wellknownd probe`): POSIX sockets and pure checks of each RFC's answer; no NIO.
 // - wellknownd: the command line, nothing else.
 let package = Package(
     name: "wellknownd",
@@ -75,10 +76,15 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(
+            name: "WellKnownProbe",
+            dependencies: ["WellKnownServices"]
+        ),
         .executableTarget(
             name: "wellknownd",
             dependencies: [
                 "WellKnownDaemon",
+                "WellKnownProbe",
                 "WellKnownLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,6 +107,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "WellKnownProbeTests",
+            dependencies: ["WellKnownProbe"]
         ),
         .testTarget(
             name: "WellKnownConfigTests",

@@ -18,10 +18,11 @@ struct WellKnowndCommand: ParsableCommand {
               wellknownd --config config/wellknownd.yaml
               wellknownd run -c /etc/wellknownd/wellknownd.yaml --log-format json --log-level debug
               wellknownd check --config config/wellknownd.yaml
+              wellknownd probe 127.0.0.1 daytime:6013 echo/udp:6007
               nc 127.0.0.1 6013          # daytime from the shipped configuration
             """,
         version: WellKnownd.version,
-        subcommands: [Run.self, Check.self],
+        subcommands: [Run.self, Check.self, Probe.self],
         defaultSubcommand: Run.self
     )
 }
