@@ -59,16 +59,22 @@ struct AdmittedConnection: Sendable {
     }
 
     /// `wasOpened`: whether `opened` was called (a channel that failed before it became active was not, and is
-    /// neither counted as ended nor timed).
-    func ended(wasOpened: Bool, record: ConnectionRecord) {
+    /// neither counted as ended nor timed). `end` and `duration` are the record's: the record itself is built only
+    /// if its line is logged.
+    func ended(
+        wasOpened: Bool,
+        end: ConnectionEnd,
+        duration: TimeAmount,
+        record: @autoclosure () -> ConnectionRecord
+    ) {
         let counters = self.lifecycle.counters
         if wasOpened {
             counters.open.add(-1, ordering: .relaxed)
-            counters.ends?.count(record.end)
-            counters.durations?.recordNanoseconds(record.duration.nanoseconds)
+            counters.ends?.count(end)
+            counters.durations?.recordNanoseconds(duration.nanoseconds)
         }
         self.lifecycle.gate.release(self.lifecycle.admission, source: self.client)
-        self.lifecycle.records.info("connection", record)
+        self.lifecycle.records.info("connection", record())
     }
 }
 

@@ -75,13 +75,16 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
             }
             connection.close(promise: nil)
             admitted.sent(outcome.bytesOut)
+            let duration = NIODeadline.now() - started
             admitted.ended(
                 wasOpened: true,
+                end: outcome.end,
+                duration: duration,
                 record: ConnectionRecord(
                     service: self.lifecycle.service,
                     client: client,
                     server: server,
-                    duration: NIODeadline.now() - started,
+                    duration: duration,
                     bytesIn: 0,
                     bytesOut: outcome.bytesOut,
                     end: outcome.end,

@@ -129,16 +129,20 @@ final class ConnectionRecorder: ChannelDuplexHandler {
     private func finish(now: NIODeadline) {
         guard !self.ended else { return }
         self.ended = true
+        let end = self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset)
+        let duration = now - self.started
         self.connection.ended(
             wasOpened: self.opened,
+            end: end,
+            duration: duration,
             record: ConnectionRecord(
                 service: self.connection.lifecycle.service,
                 client: self.remote,
                 server: self.local,
-                duration: now - self.started,
+                duration: duration,
                 bytesIn: self.bytesIn,
                 bytesOut: self.bytesOut,
-                end: self.end ?? (self.clientClosed ? .client : self.closeRequested ? .server : .reset),
+                end: end,
                 peerCredentials: self.peerCredentials,
                 error: self.errorDescription,
                 became: self.became
