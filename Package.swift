@@ -8,6 +8,7 @@ import PackageDescription
 // - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon.
 // - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle, the metrics endpoint; the only place
 //   that touches fds, the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
+// - WellKnownImport: xinetd and inetd configurations to wellknownd's YAML (`wellknownd import`); Foundation only.
 // - WellKnownProbe: the client (`wellknownd probe`): POSIX sockets and pure checks of each RFC's answer; no NIO.
 // - wellknownd: the command line, nothing else.
 let package = Package(
@@ -76,6 +77,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(name: "WellKnownImport"),
         .target(
             name: "WellKnownProbe",
             dependencies: ["WellKnownServices"]
@@ -84,6 +86,7 @@ let package = Package(
             name: "wellknownd",
             dependencies: [
                 "WellKnownDaemon",
+                "WellKnownImport",
                 "WellKnownProbe",
                 "WellKnownLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -107,6 +110,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "WellKnownImportTests",
+            dependencies: ["WellKnownImport"]
         ),
         .testTarget(
             name: "WellKnownProbeTests",

@@ -22,7 +22,7 @@ struct WellKnowndCommand: ParsableCommand {
               nc 127.0.0.1 6013          # daytime from the shipped configuration
             """,
         version: WellKnownd.version,
-        subcommands: [Run.self, Check.self, Probe.self],
+        subcommands: [Run.self, Check.self, Probe.self, Import.self],
         defaultSubcommand: Run.self
     )
 }
