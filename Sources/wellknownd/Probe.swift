@@ -50,7 +50,7 @@ struct Probe: ParsableCommand {
         var targets: [ProbeTarget] = []
         for text in self.services {
             do {
-                targets += try ProbeTarget.parse(text)
+                targets += try ProbeTarget.parse(text, local: self.host.hasPrefix("unix:"))
             } catch {
                 throw ValidationError(error.description)
             }

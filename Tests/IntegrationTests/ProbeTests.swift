@@ -22,6 +22,8 @@ import Glibc
             "services:\n"
                 + zip(Self.services, p).map { "  - {service: \($0), port: \($1)}\n" }.joined()
                 + "  - {service: echo, path: \(socketPath)}\n"
+                + "  - {service: echo, path: \(socketPath).dgram, transport: udp}\n"
+                + "  - {service: whoami, path: \(socketPath).whoami}\n"
         }
         defer { _ = daemon.stop() }
         let targets = zip(Self.services, ports).map { "\($0):\($1)" }
@@ -56,6 +58,15 @@ import Glibc
         #expect(unix.status == 0, "\(unix.lines)")
         #expect(unix.lines.first?.hasSuffix("ok: 100000 bytes echoed") == true, "\(unix.lines)")
         #expect(unix.lines.first?.contains("-> \(socketPath)") == true)
+
+        // AF_UNIX datagrams come back to the path the probe binds; whoami there needs no port.
+        let unixDatagram = try self.probe(["unix:\(socketPath).dgram", "echo/udp"])
+        #expect(
+            unixDatagram.lines.first?.hasSuffix("ok: 512 bytes echoed") == true,
+            "\(unixDatagram.lines) \(daemon.logText.suffix(600))"
+        )
+        let unixWhoami = try self.probe(["unix:\(socketPath).whoami", "whoami"])
+        #expect(unixWhoami.status == 0, "\(unixWhoami.lines) \(unixWhoami.stderr)")
 
         // A UDP echo of the largest datagram, compared byte for byte.
         let large = try self.probe(["127.0.0.1", "echo/udp:\(ports[0])", "--size", "65507"])

@@ -199,6 +199,11 @@ func chargenStream(fromLine first: Int, bytes: Int) -> [UInt8] {
         #expect(throws: ProbeTarget.ParseError.self) { try ProbeTarget.parse("gopher") }
     }
 
+    @Test func onASocketPathAServiceIsAStreamUnlessToldAndNeedsNoPort() throws {
+        #expect(try ProbeTarget.parse("whoami", local: true).map(\.description) == ["whoami/tcp:0"])
+        #expect(try ProbeTarget.parse("echo/udp", local: true).map(\.transport) == [.udp])
+    }
+
     @Test func everyWellKnownServiceByDefault() {
         let all = ProbeTarget.everyWellKnown.map(\.description)
         #expect(all.contains("echo/udp:7"))

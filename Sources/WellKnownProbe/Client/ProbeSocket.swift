@@ -26,23 +26,28 @@ final class ProbeSocket {
         self.datagram = datagram
         guard self.fd >= 0 else { throw Self.failure("socket") }
         if family == AF_UNIX && datagram {
-            // A datagram reply needs an address to come back to: Linux's autobind gives this socket an abstract one.
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(self.fd, $0, socklen_t(MemoryLayout<sa_family_t>.size))
-                }
-            }
-            guard bound == 0 else {
+            // A datagram reply needs an address to come back to. A path in the temporary directory, not Linux's
+            // abstract autobind: SwiftNIO (and so wellknownd) cannot send to an abstract address.
+            let path = NSTemporaryDirectory() + "wellknownd-probe-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
+            guard let bound = ProbeAddress(kind: .unix(path: path)).withSockAddr({ bind(self.fd, $0, $1) }),
+                bound == 0
+            else {
                 close(self.fd)
                 throw Self.failure("bind")
             }
+            // The server (which may run as another user) must be allowed to send the reply; only the server can:
+            // a connected datagram socket takes datagrams from its peer alone.
+            chmod(path, 0o666)
+            self.boundPath = path
         }
     }
 
+    /// The path a datagram AF_UNIX socket was bound to, removed with the socket.
+    private var boundPath: String?
+
     deinit {
         close(self.fd)
+        if let path = self.boundPath { unlink(path) }
     }
 
     static func failure(_ call: String, _ code: Int32 = errno) -> Failure {

@@ -24,7 +24,9 @@ public struct ProbeTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// `SERVICE[/tcp|/udp][:PORT]`: every transport the service has unless one is named, on its well-known port
     /// unless one is given.
-    public static func parse(_ text: String) throws(ParseError) -> [ProbeTarget] {
+    /// `local`: for an AF_UNIX host, where a port means nothing and none is needed, and the transport is TCP (a
+    /// stream socket) unless `/udp` is given.
+    public static func parse(_ text: String, local: Bool = false) throws(ParseError) -> [ProbeTarget] {
         var rest = Substring(text)
         var port: Int?
         if let colon = rest.lastIndex(of: ":") {
@@ -52,10 +54,12 @@ public struct ProbeTarget: Sendable, Hashable, CustomStringConvertible {
         if transports == [.udp] && !descriptor.datagrams {
             throw ParseError(description: "\(text): \(name) is a TCP service")
         }
-        guard let resolvedPort = port ?? descriptor.wellKnownPort else {
+        guard let resolvedPort = port ?? descriptor.wellKnownPort ?? (local ? 0 : nil) else {
             throw ParseError(description: "\(text): \(name) has no well-known port; give one (\(name):6099)")
         }
-        return (transports ?? (descriptor.datagrams ? [.tcp, .udp] : [.tcp])).map {
+        // A socket path is one socket type: a stream unless /udp says it is a datagram socket.
+        let both: [Transport] = descriptor.datagrams && !local ? [.tcp, .udp] : [.tcp]
+        return (transports ?? both).map {
             ProbeTarget(service: name, transport: $0, port: resolvedPort)
         }
     }
