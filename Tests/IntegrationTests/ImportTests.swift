@@ -16,8 +16,10 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent(".build/import-fixtures/xinetd").path
         if FileManager.default.fileExists(atPath: root + "/etc/xinetd.d/echo") { return root }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // A fresh machine may have no package lists yet: fetched once if the download needs them.
         let script =
-            "cd \"$0\" && apt-get download xinetd >/dev/null 2>&1 && dpkg-deb -x xinetd_*.deb . && rm -f xinetd_*.deb"
+            "cd \"$0\" && { apt-get download xinetd >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && "
+            + "apt-get download xinetd >/dev/null 2>&1; }; } && dpkg-deb -x xinetd_*.deb . && rm -f xinetd_*.deb"
         let unpack = try Subprocess("/bin/sh", ["-c", script, root])
         guard unpack.waitForExit(timeout: .seconds(120)) == 0 else {
             throw TestFailure("could not download and unpack Debian's xinetd: \(unpack.stderr)")
