@@ -30,7 +30,8 @@ struct RealSystemdTests {
     /// Boots the machine's systemd in namespaces over a throw-away overlay of /, installs the built binary, the
     /// shipped units and configuration, and checks: the socket unit starts while the service stays inactive; every
     /// service answers over TCP and UDP; the service became active; `systemctl status` shows our STATUS line; the
-    /// journal holds the socket-pair lines at priority 6; reload and stop work. See Tests/systemd/boot-and-check.sh.
+    /// journal holds the socket-pair lines at priority 6; reload works; the metrics socket serves the endpoint; a
+    /// SIGKILL under load loses no connection or datagram; stop works. See Tests/systemd/boot-and-check.sh.
     @Test(.enabled(if: NamespaceBoot.isPossible, "needs root, overlayfs, cgroup2 and namespaces"))
     func socketActivatedUnderARealSystemd() throws {
         let repository = URL(fileURLWithPath: NamespaceBoot.script).deletingLastPathComponent()
