@@ -115,7 +115,7 @@ import Glibc
         let silent = try FakeServer(udp: { _ in nil })
         let timeout = try self.probe(["--timeout", "0.5", "127.0.0.1", "daytime/udp:\(silent.port)"])
         #expect(timeout.status == 1)
-        #expect(timeout.lines.first?.contains("timeout: no answer within") == true, "\(timeout.lines)")
+        #expect(timeout.lines.first?.contains("timeout: no answer within 0.5 s") == true, "\(timeout.lines)")
 
         let unknown = try self.probe(["no-such-host.invalid", "echo"])
         #expect(unknown.status == 68)

@@ -61,7 +61,8 @@ public struct Prober: Sendable {
     }
 
     private func verdict(for error: ProbeSocket.Failure, target: ProbeTarget) -> Verdict {
-        let seconds = TimeCheck.seconds(Double(self.options.timeout.components.seconds), signed: false)
+        let (whole, fraction) = self.options.timeout.components
+        let seconds = TimeCheck.seconds(Double(whole) + Double(fraction) / 1e18, signed: false)
         switch error {
         case .refused:
             return .refused(
