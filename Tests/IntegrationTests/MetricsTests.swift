@@ -280,6 +280,7 @@ let promtool = "/usr/bin/promtool"
         #expect(text.contains("wellknownd_listeners{service=\"echo\",proto=\"tcp\"} 1"))
         let started = try #require(activator.waitForRecord(["msg": "started"]))
         #expect(started["metrics"] == "http://127.0.0.1:\(ports[0])/metrics")
+        #expect(listenBacklog(port: ports[0]) == 4096, "systemd's backlog survives NIO's adoption")
         // A reload cannot drop the inherited endpoint: refused, and it still answers.
         _ = try directory.write(
             "wellknownd.yaml",

@@ -134,9 +134,7 @@ struct ListenerFactory {
             switch route.transport {
             case .tcp:
                 channel = try await self.streamBootstrap(box, on: self.group).withBoundSocket(socket.fd).get()
-                // Adopting a listener calls listen(fd, 128); give it back the backlog systemd chose (Backlog=,
-                // SOMAXCONN by default), which the kernel caps at net.core.somaxconn.
-                _ = listen(socket.fd, socket.backlog ?? SOMAXCONN)
+                Self.restoreBacklog(of: socket)
             case .udp:
                 let wildcard = socket.localAddress?.ipBytes?.allSatisfy { $0 == 0 } ?? false
                 channel = try await self.datagramBootstrap(
@@ -157,6 +155,12 @@ struct ListenerFactory {
             route: box,
             logger: self.logger
         )
+    }
+
+    /// Adopting a listener calls listen(fd, 128); this gives it back the backlog systemd chose (Backlog=, SOMAXCONN
+    /// by default), which the kernel caps at net.core.somaxconn.
+    static func restoreBacklog(of socket: InheritedSocket) {
+        _ = listen(socket.fd, socket.backlog ?? SOMAXCONN)
     }
 
     /// `group`: one event loop for a per-loop socket, whose connections then stay on that loop.

@@ -149,6 +149,7 @@ final class MetricsEndpoint: Sendable {
         do {
             channel = try await Self.bootstrap(group, settings, gate, metrics, render, logger)
                 .withBoundSocket(socket.fd).get()
+            ListenerFactory.restoreBacklog(of: socket)
         } catch {
             throw MetricsEndpointError("\(socket) could not be served as the metrics endpoint: \(error)")
         }
