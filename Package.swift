@@ -8,7 +8,8 @@ import PackageDescription
 // - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon.
 // - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle, the metrics endpoint; the only place
 //   that touches fds, the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
-// - WellKnownImport: xinetd and inetd configurations to wellknownd's YAML (`wellknownd import`); Foundation only.
+// - WellKnownImport: xinetd and inetd configurations to wellknownd's YAML (`wellknownd import`); it checks addresses
+//   and networks with WellKnownConfig's own parsers, and knows no NIO.
 // - WellKnownProbe: the client (`wellknownd probe`): POSIX sockets and pure checks of each RFC's answer; no NIO.
 // - wellknownd: the command line, nothing else.
 let package = Package(
@@ -77,7 +78,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .target(name: "WellKnownImport"),
+        .target(name: "WellKnownImport", dependencies: ["WellKnownConfig"]),
         .target(
             name: "WellKnownProbe",
             dependencies: ["WellKnownServices"]

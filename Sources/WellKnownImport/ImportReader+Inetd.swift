@@ -1,6 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
+import WellKnownConfig
 
 extension ConfigurationImporter.Reader {
     /// inetd.conf, as OpenBSD's, FreeBSD's and inetutils' inetd read it: `service socket-type protocol wait user
@@ -26,7 +25,7 @@ extension ConfigurationImporter.Reader {
             var name = fields[0]
             var host = defaultHost
             if let colon = name.lastIndex(of: ":") {
-                host = String(name[..<colon]).trimmingCharacters(in: "[").trimmingCharacters(in: "]")
+                host = String(name[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
                 if host == "*" { host = nil }
                 name = String(name[name.index(after: colon)...])
             }
@@ -96,18 +95,13 @@ extension ConfigurationImporter.Reader {
 }
 
 extension ConfigurationImporter {
+    /// An address `bind:` takes: the loader's own parser decides, so that what is imported is what it accepts.
     static func isNumericAddress(_ text: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+        BindAddress(text) != nil
     }
 
-    /// A network for allow/deny: an address or address/prefix, numeric.
+    /// A network `allow:` and `deny:` take, by the loader's own parser.
     static func isNumericNetwork(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", maxSplits: 1)
-        guard let address = parts.first, Self.isNumericAddress(String(address)) else { return false }
-        guard parts.count == 2 else { return true }
-        guard let bits = Int(parts[1]) else { return false }
-        return (0...(address.contains(":") ? 128 : 32)).contains(bits)
+        CIDRBlock(text) != nil
     }
 }

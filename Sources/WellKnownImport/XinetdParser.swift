@@ -1,3 +1,5 @@
+import Foundation
+
 /// xinetd.conf(5) as its text is laid out: `defaults { … }`, `service NAME { … }` blocks of `attribute = values`
 /// (also `+=` and `-=`), `include FILE` and `includedir DIR`; `#` begins a comment. Only the syntax is checked here;
 /// `ConfigurationImporter` gives the attributes their meaning.
@@ -114,22 +116,16 @@ enum XinetdParser {
         guard let equals = line.firstIndex(of: "=") else {
             throw ImportIssue(location, "expected attribute = value, found '\(line)'")
         }
-        var name = line[..<equals].trimmingCharacters(in: " ")
+        var name = line[..<equals].trimmingCharacters(in: .whitespaces)
         var operation = Attribute.Operation.set
         if name.hasSuffix("+") || name.hasSuffix("-") {
             operation = name.hasSuffix("+") ? .add : .remove
-            name = String(name.dropLast()).trimmingCharacters(in: " ")
+            name = name.dropLast().trimmingCharacters(in: .whitespaces)
         }
         guard !name.isEmpty, !name.contains(" ") else {
             throw ImportIssue(location, "expected attribute = value, found '\(line)'")
         }
         let values = line[line.index(after: equals)...].split(separator: " ").map(String.init)
         return Attribute(name: name, operation: operation, values: values, location: location)
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in character: Character) -> String {
-        String(self.drop { $0 == character }.reversed().drop { $0 == character }.reversed())
     }
 }

@@ -42,26 +42,19 @@ public enum DaytimeCheck {
     }
 
     public static func parse(_ line: String) -> Reading? {
-        Self.ctime(line) ?? Self.date(line) ?? Self.rfc3339(line) ?? Self.rfc2822(line) ?? Self.nist(line)
+        Self.ctime(line) ?? Self.rfc3339(line) ?? Self.rfc2822(line) ?? Self.nist(line)
     }
 
+    /// BSD's ctime line, or date(1)'s, which is the same with the zone before the year.
     static func ctime(_ line: String) -> Reading? {
-        guard let m = line.wholeMatch(of: /(\w{3}) (\w{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})/),
-            Self.weekdays.contains(String(m.1)), let month = Self.months.firstIndex(of: String(m.2)),
-            let day = Int(m.3.trimmingPrefix(" ")), Self.valid(Int(m.7), month + 1, day, Int(m.4), Int(m.5), Int(m.6))
-        else { return nil }
-        return Reading(format: "ctime", unixTime: nil)
-    }
-
-    static func date(_ line: String) -> Reading? {
         guard
             let m = line.wholeMatch(
-                of: /(\w{3}) (\w{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) ([A-Za-z]{2,6}|[+-]\d\d(?:\d\d)?) (\d{4})/
+                of: /(\w{3}) (\w{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (?:([A-Za-z]{2,6}|[+-]\d\d(?:\d\d)?) )?(\d{4})/
             ),
             Self.weekdays.contains(String(m.1)), let month = Self.months.firstIndex(of: String(m.2)),
             let day = Int(m.3.trimmingPrefix(" ")), Self.valid(Int(m.8), month + 1, day, Int(m.4), Int(m.5), Int(m.6))
         else { return nil }
-        return Reading(format: "date(1)", unixTime: nil)
+        return Reading(format: m.7 == nil ? "ctime" : "date(1)", unixTime: nil)
     }
 
     static func rfc3339(_ line: String) -> Reading? {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The answers of qotd (RFC 865), tcpmux's HELP (RFC 1078), ident (RFC 1413), whoami (wellknownd's own) and discard
 /// (RFC 863), judged as their RFCs define them.
 public enum TextServiceCheck {
@@ -40,7 +42,7 @@ public enum TextServiceCheck {
         guard Int(m.1) == serverPort, Int(m.2) == clientPort else {
             return .wrong("the reply is about ports \(m.1),\(m.2), the query about \(serverPort),\(clientPort)")
         }
-        return .ok("\(m.3) : \(String(m.4).trimming(" "))")
+        return .ok("\(m.3) : \(m.4.trimmingCharacters(in: .whitespaces))")
     }
 
     /// whoami: the socket pair as the server saw it, in its text or JSON form, compared with what the client sees.
@@ -85,9 +87,5 @@ extension String {
         var bytes = Array(self.utf8)
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    func trimming(_ character: Character) -> String {
-        String(self.drop { $0 == character }.reversed().drop { $0 == character }.reversed())
     }
 }

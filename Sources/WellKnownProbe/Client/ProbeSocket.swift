@@ -117,9 +117,11 @@ final class ProbeSocket {
     /// One recv() of at most `limit` bytes (one datagram, cut to `limit`, on a datagram socket), waiting until
     /// `deadline`.
     func receive(limit: Int, until deadline: ContinuousClock.Instant) throws(Failure) -> Received {
-        var buffer = [UInt8](repeating: 0, count: max(1, limit))
+        // At most 64 KiB per call (a datagram holds no more): a buffer of the whole limit (chargen --size) would be
+        // allocated and zeroed again for every call.
+        var buffer = [UInt8](repeating: 0, count: max(1, min(limit, 65536)))
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, limit, 0) }
+            let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
             if count > 0 { return .bytes(Array(buffer[0..<count])) }
             if count == 0 { return self.datagram ? .bytes([]) : .end }
             guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { throw Self.failure("recv") }
