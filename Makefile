@@ -11,22 +11,29 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 DOCDIR     ?= $(PREFIX)/share/doc/wellknownd
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
+# zsh's completion folder: site-functions for local installs and RPM; Debian's zsh reads vendor-completions.
+ZSHDIR     ?= $(DATADIR)/zsh/site-functions
 SYSCONFDIR ?= /etc
 BINARY     ?= .build/release/wellknownd
-# The build the manual generator reads the command line from (debug: the test suite's staging).
-MANCONFIG  ?= release
+# The shipped binary: the Swift runtime linked statically, and no RUNPATH (neither the toolchain's folder nor
+# $ORIGIN: it loads no Swift library at run time, and packages must not carry one). scripts/test builds the same.
+RELEASE_FLAGS = -c release --static-swift-stdlib --disable-local-rpath -Xswiftc -no-toolchain-stdlib-rpath
+# The build the manual generator reads the command line from. Debug: the plugin builds the product with its own
+# flags into that configuration's folder, so given release it would replace the static release binary with a
+# dynamically linked one (and rebuild it all); the command line, and so the page, is the same in both.
+MANCONFIG  ?= debug
 
 # Units name the installed paths.
 SUBSTITUTE = sed -e 's|/usr/local/bin/wellknownd|$(BINDIR)/wellknownd|g' \
                  -e 's|/etc/wellknownd/|$(SYSCONFDIR)/wellknownd/|g' \
                  -e 's|/usr/local/share/doc/wellknownd|$(DOCDIR)|g'
 
-.PHONY: all build man install install-well-known-ports check-units test run
+.PHONY: all build man install install-well-known-ports deb rpm check-units test run
 
 all: build
 
 build:
-	swift build -c release --static-swift-stdlib --product wellknownd
+	swift build $(RELEASE_FLAGS) --product wellknownd
 
 # wellknownd(8) from the command-line definition (swift-argument-parser's GenerateManual plugin).
 man:
@@ -45,14 +52,24 @@ install: $(if $(filter .build/release/wellknownd,$(BINARY)),build) man
 	install -D -m 0644 .build/plugins/GenerateManual/outputs/wellknownd/wellknownd.8 $(DESTDIR)$(MANDIR)/man8/wellknownd.8
 	install -D -m 0644 man/wellknownd.yaml.5 $(DESTDIR)$(MANDIR)/man5/wellknownd.yaml.5
 	# Shell completions, from the command-line definition (swift-argument-parser), probe's arguments included.
-	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/site-functions \
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(ZSHDIR) \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d
-	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(DATADIR)/bash-completion/completions/wellknownd
-	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(DATADIR)/zsh/site-functions/_wellknownd
+	# bash sources its completions: the generator's #! line is dropped.
+	$(BINARY) --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(DATADIR)/bash-completion/completions/wellknownd
+	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(ZSHDIR)/_wellknownd
 	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/wellknownd.fish
+	# The well-known-ports drop-ins and configuration as examples (what install-well-known-ports puts in place), so
+	# that a package install has them too.
+	for file in wellknownd.socket.d/well-known-ports.conf wellknownd.service.d/well-known-ports.conf; do \
+		install -d $(DESTDIR)$(DOCDIR)/well-known-ports/$$(dirname $$file) && \
+		$(SUBSTITUTE) systemd/well-known-ports/$$file > $(DESTDIR)$(DOCDIR)/well-known-ports/$$file && \
+		chmod 0644 $(DESTDIR)$(DOCDIR)/well-known-ports/$$file; \
+	done
+	install -m 0644 config/well-known-ports.yaml $(DESTDIR)$(DOCDIR)/well-known-ports/well-known-ports.yaml
 	# The metrics endpoint's examples: scrape configuration, dashboard, socket unit.
 	for file in prometheus/wellknownd.yml grafana/wellknownd.json systemd/wellknownd-metrics.socket; do \
-		install -D -m 0644 contrib/$$file $(DESTDIR)$(DOCDIR)/contrib/$$file; \
+		install -d $(DESTDIR)$(DOCDIR)/contrib/$$(dirname $$file) && \
+		$(SUBSTITUTE) contrib/$$file > $(DESTDIR)$(DOCDIR)/contrib/$$file && chmod 0644 $(DESTDIR)$(DOCDIR)/contrib/$$file; \
 	done
 
 # The drop-ins that move the socket unit to ports 7, 9, 13, 19 and 37, with the matching configuration.
@@ -64,6 +81,15 @@ install-well-known-ports:
 	done
 	test -e $(DESTDIR)$(SYSCONFDIR)/wellknownd/well-known-ports.yaml || \
 		install -D -m 0644 config/well-known-ports.yaml $(DESTDIR)$(SYSCONFDIR)/wellknownd/well-known-ports.yaml
+
+# Packages of the release binary (Swift runtime linked statically), in .build/packages/: a .deb built with dpkg-deb
+# and an RPM built with rpmbuild from packaging/rpm/wellknownd.spec. scripts/check-packages runs lintian and rpmlint.
+# Both stage with `make install` (which builds the binary and the manual first); MANCONFIG passes through.
+deb:
+	MANCONFIG=$(MANCONFIG) scripts/make-deb --binary .build/release/wellknownd --output .build/packages
+
+rpm:
+	MANCONFIG=$(MANCONFIG) scripts/make-rpm --binary .build/release/wellknownd --output .build/packages
 
 check-units:
 	scripts/check-units
