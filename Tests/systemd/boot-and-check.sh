@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End to end under a real systemd: boots the machine's own systemd as PID 1 of private namespaces (pid, mount,
-# net, uts, ipc, cgroup) over a throw-away overlay of /, installs the built binary, the shipped units and the
-# shipped configuration, and checks socket activation, STATUS=, journal priorities, reload and stop.
+# net, uts, ipc, cgroup) over a throw-away overlay of /, installs the .deb with dpkg, and checks what the package
+# set up (socket enabled and started, service waiting for traffic), socket activation of every service, STATUS=,
+# journal priorities, reload, an upgrade in place, a SIGKILL under load, then `dpkg -r` (nothing listens, the
+# configuration stays) and `dpkg --purge` (no file of the package is left).
 # Host files are never written: all changes land in a tmpfs upper layer. /proc/sys is read-only inside, so the
 # booting systemd cannot change host-wide sysctls.
-# Usage: boot-and-check.sh BINARY REPO   Exit: 0 pass, 1 fail, 77 cannot run here (no namespaces/overlayfs).
+# Usage: boot-and-check.sh PACKAGE.deb   Exit: 0 pass, 1 fail, 77 cannot run here (no namespaces/overlayfs).
 set -uo pipefail
-binary=$(readlink -f "$1")
-repo=$(readlink -f "$2")
+deb=$(readlink -f "$1")
 name="wellknownd-e2e-$$"
 work=$(mktemp -d /tmp/$name.XXXX)
 log="$work/transcript"
@@ -57,14 +58,10 @@ ln -s /proc/self/fd "\$root/dev/fd"; ln -s /proc/self/fd/0 "\$root/dev/stdin"
 ln -s /proc/self/fd/1 "\$root/dev/stdout"; ln -s /proc/self/fd/2 "\$root/dev/stderr"
 mount -t tmpfs -o mode=755 tmpfs "\$root/run"
 mount -t tmpfs tmpfs "\$root/tmp"
-# What 'make install' would put in place, inside the overlay only.
-install -D -m 0755 "$binary" "\$root/usr/local/bin/wellknownd"
-install -D -m 0644 "$repo/systemd/wellknownd.socket" "\$root/etc/systemd/system/wellknownd.socket"
-install -D -m 0644 "$repo/systemd/wellknownd.service" "\$root/etc/systemd/system/wellknownd.service"
-install -D -m 0644 "$repo/config/wellknownd.yaml" "\$root/etc/wellknownd/wellknownd.yaml"
-# The metrics endpoint on a socket of its own, named metrics (contrib/), with the section it needs.
-install -D -m 0644 "$repo/contrib/systemd/wellknownd-metrics.socket" "\$root/etc/systemd/system/wellknownd-metrics.socket"
-printf 'metrics:\n  port: 9113\n' >>"\$root/etc/wellknownd/wellknownd.yaml"
+# The package, installed with dpkg once systemd runs (its maintainer scripts talk to systemd). A container
+# image's policy-rc.d (Docker's forbids every start) is not part of the machine being simulated.
+rm -f "\$root/usr/sbin/policy-rc.d"
+install -D -m 0644 "$deb" "\$root/var/tmp/wellknownd.deb"
 mkdir -p "\$root/oldroot"
 cd "\$root"
 pivot_root . oldroot
@@ -93,8 +90,22 @@ client() { nsenter -t "$pid1" -n -- "$@"; }   # host tools, the namespace's netw
 for _ in $(seq 100); do inside systemctl is-system-running >/dev/null 2>&1 && break; inside systemctl is-system-running 2>/dev/null | grep -qE "running|degraded" && break; sleep 0.1; done
 step "systemctl is-system-running"; inside systemctl is-system-running >>"$log" 2>&1
 
-step "systemctl start wellknownd.socket wellknownd-metrics.socket"
-inside systemctl start wellknownd.socket wellknownd-metrics.socket >>"$log" 2>&1 || fail "the sockets did not start"
+step "dpkg -i wellknownd.deb"
+inside dpkg -i /var/tmp/wellknownd.deb </dev/null >>"$log" 2>&1 || fail "dpkg -i failed"
+inside dpkg-query -L wellknownd >"$work/package-files"
+for unit_state in "is-enabled wellknownd.socket enabled" "is-active wellknownd.socket active" \
+    "is-enabled wellknownd.service disabled"; do
+    set -- $unit_state
+    got=$(inside systemctl "$1" "$2")
+    echo "systemctl $1 $2: $got (after dpkg -i)" >>"$log"
+    [ "$got" = "$3" ] || fail "after dpkg -i, $2 is $got, not $3"
+done
+# The metrics endpoint on a socket of its own, named metrics (the package's contrib/), with the section it needs.
+step "install the package's wellknownd-metrics.socket and a metrics: section"
+inside cp /usr/share/doc/wellknownd/contrib/systemd/wellknownd-metrics.socket /etc/systemd/system/
+inside sh -c "printf 'metrics:\n  port: 9113\n' >>/etc/wellknownd/wellknownd.yaml"
+inside systemctl daemon-reload
+inside systemctl start wellknownd-metrics.socket >>"$log" 2>&1 || fail "the metrics socket did not start"
 state=$(inside systemctl is-active wellknownd.service)
 echo "wellknownd.service: $state (before any traffic)" >>"$log"
 [ "$state" = inactive ] || fail "the service was $state before any traffic"
@@ -157,11 +168,23 @@ step "systemctl reload wellknownd.service (daytime format: ctime -> rfc3339)"
 inside sed -i 's/format: ctime/format: rfc3339/' /etc/wellknownd/wellknownd.yaml
 inside systemctl reload wellknownd.service >>"$log" 2>&1 || fail "reload failed"
 sleep 0.5
-inside journalctl -u wellknownd.service --no-pager -o cat | grep -q 'msg="configuration reloaded"' || fail "reload not logged"
+inside journalctl -u wellknownd.service --no-pager -o cat >"$work/journal-reloaded"
+grep -q 'msg="configuration reloaded"' "$work/journal-reloaded" || fail "reload not logged"
 # The inherited sockets were kept (nothing to bind again) and serve the new format, over TCP and UDP.
 check "daytime tcp after reload" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+)$' "nc -w2 127.0.0.1 6013"
 check "daytime udp after reload" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "echo | nc -u -w1 ::1 6013"
 [ "$(inside systemctl show -p NRestarts --value wellknownd.service)" = 0 ] || fail "the service restarted"
+
+# An upgrade in place (the same package again: postinst runs as on an upgrade): the running service is restarted
+# onto the package's binary while systemd holds the sockets, and the edited conffile is kept without a question.
+step "dpkg -i wellknownd.deb again (upgrade path)"
+pid_before=$(inside systemctl show -p MainPID --value wellknownd.service)
+inside dpkg -i /var/tmp/wellknownd.deb </dev/null >>"$log" 2>&1 || fail "dpkg -i over the installed package failed"
+pid_after=$(inside systemctl show -p MainPID --value wellknownd.service)
+echo "MainPID before $pid_before, after $pid_after" >>"$log"
+[ "$pid_after" != 0 ] && [ "$pid_after" != "$pid_before" ] || fail "the upgrade did not restart the service"
+check "daytime tcp after the upgrade (conffile kept)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "nc -w2 127.0.0.1 6013"
+restarts_before_kill=$(inside systemctl show -p NRestarts --value wellknownd.service)
 
 # A crash under load: TCP and UDP clients running, the service SIGKILLed. systemd holds the listening sockets and
 # restarts it (Restart=on-failure, RestartSec=2s); every connection and datagram sent after the kill waits in those
@@ -229,15 +252,41 @@ print("sent after the kill: %d of %d connections and %d of %d datagrams answered
 ok = all(r[2] for r in after) and count("tcp", after) > 0 and count("udp", after) > 0 and longest > 1
 sys.exit(0 if ok and len(lost_before) <= 5 else 1)
 PY
-[ "$(inside systemctl show -p NRestarts --value wellknownd.service)" = 1 ] || fail "the service was not restarted once"
+[ "$(inside systemctl show -p NRestarts --value wellknownd.service)" = $((restarts_before_kill + 1)) ] \
+    || fail "the service was not restarted once"
 check "daytime tcp after the restart" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "nc -w2 127.0.0.1 6013"
 
-step "systemctl stop wellknownd.service wellknownd.socket wellknownd-metrics.socket"
-inside systemctl stop wellknownd.socket wellknownd-metrics.socket wellknownd.service >>"$log" 2>&1 || fail "stop failed"
+# The metrics socket is the test's own unit (copied from the package's examples): its owner removes it first.
+inside systemctl stop wellknownd-metrics.socket >>"$log" 2>&1
+inside rm /etc/systemd/system/wellknownd-metrics.socket
+
+step "dpkg -r wellknownd"
+inside dpkg -r wellknownd </dev/null >>"$log" 2>&1 || fail "dpkg -r failed"
 state=$(inside systemctl is-active wellknownd.service)
-echo "wellknownd.service: $state (after stop)" >>"$log"
-[ "$state" = inactive ] || fail "the service was $state after stop"
-inside journalctl -u wellknownd.service --no-pager -o cat | grep -q 'msg=stopped' || fail "no stopped line"
+echo "wellknownd.service: $state (after dpkg -r)" >>"$log"
+[ "$state" = inactive ] || fail "the service was $state after dpkg -r"
+# Read whole, then searched: grep -q on the pipe would stop journalctl with SIGPIPE, which pipefail reports.
+inside journalctl -u wellknownd.service --no-pager -o cat >"$work/journal-removed"
+grep -q 'msg=stopped' "$work/journal-removed" || fail "no stopped line"
+listening=$(client ss -H -ltnu)
+echo "listening after dpkg -r: ${listening:-nothing}" >>"$log"
+[ -z "$listening" ] || fail "something still listens after dpkg -r: $listening"
+inside test -f /etc/wellknownd/wellknownd.yaml || fail "dpkg -r removed the configuration"
+inside test -e /usr/bin/wellknownd && fail "dpkg -r left the binary"
+
+step "dpkg --purge wellknownd"
+inside dpkg --purge wellknownd </dev/null >>"$log" 2>&1 || fail "dpkg --purge failed"
+# Every file and folder of the package that no other package shares, the enablement links and deb-systemd-helper's
+# state, the masks dpkg -r set: none may be left.
+left=$(inside bash -c 'while read -r path; do
+        if [ -d "$path" ]; then case $path in */wellknownd|*/wellknownd/*) echo "$path" ;; esac
+        elif [ -e "$path" ] || [ -L "$path" ]; then echo "$path"; fi
+    done; ls -d /etc/systemd/system/wellknownd* /etc/systemd/system/*/wellknownd* \
+        /var/lib/systemd/deb-systemd-helper-*/wellknownd* /var/lib/systemd/deb-systemd-helper-*/*/wellknownd* 2>/dev/null' \
+    <"$work/package-files")
+echo "left after dpkg --purge: ${left:-nothing} ($(wc -l <"$work/package-files") paths of the package checked)" >>"$log"
+[ -z "$left" ] || fail "dpkg --purge left: $left"
+inside dpkg-query -W wellknownd >/dev/null 2>&1 && fail "dpkg still knows the package after --purge"
 step "journalctl -u wellknownd.service -o short-monotonic (tail)"
 inside journalctl -u wellknownd.service --no-pager -o short-monotonic | tail -8 >>"$log"
 
