@@ -126,9 +126,7 @@ import WellKnownServices
         let counters = ServiceCounters(service: "chargen", transport: .udp)
         let channel = EmbeddedChannel()
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(DatagramGuardHandler(state: guardState, counters: counters))
-        try pipeline.addHandler(DatagramRecorder(counters: counters, logger: logs.logger()))
-        try pipeline.addHandler(ReplySizeCap(state: guardState))
+        try pipeline.addHandler(DatagramGate(counters: counters, logger: logs.logger(), guard: guardState))
         let environment = ServiceEnvironment(
             clock: .fixed(.init(secondsSinceEpoch: 0)),
             random: RandomSource { $0.upperBound }
@@ -176,9 +174,13 @@ import WellKnownServices
         )
         let channel = EmbeddedChannel()
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(DatagramRecorder(counters: counters, logger: logs.logger()))
         try pipeline.addHandler(
-            ReplySizeCap(state: guardState, counters: counters, wholeReplies: service.wholeDatagramReplies)
+            DatagramGate(
+                counters: counters,
+                logger: logs.logger(),
+                guard: guardState,
+                wholeReplies: service.wholeDatagramReplies
+            )
         )
         try pipeline.addHandlers(service.makeDatagramHandlers())
         try channel.connect(to: try address("127.0.0.1", 40000)).wait()

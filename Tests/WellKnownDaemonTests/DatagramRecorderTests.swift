@@ -22,7 +22,7 @@ import Glibc
         let logs = CapturedLogs()
         let counters = ServiceCounters(service: service.name, transport: .udp)
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(DatagramRecorder(counters: counters, logger: logs.logger()))
+        try channel.pipeline.syncOperations.addHandler(DatagramGate(counters: counters, logger: logs.logger()))
         try channel.pipeline.syncOperations.addHandlers(
             service.makeInstance(options: .init(), environment: SystemEnvironment.live).makeDatagramHandlers()
         )

@@ -1,10 +1,10 @@
 import Logging
 import NIOCore
 
-/// The handlers of a UDP socket, in the order a datagram meets them: the UDP guard (`DatagramGuardHandler`), the
-/// recorder (`DatagramRecorder`: counts, the socket-pair line), the reply size cap (`ReplySizeCap`), then the
-/// service's own handlers. A reload swaps the whole set between two datagrams: the new set is added first, under
-/// names of a new generation, and only then is the old one taken out, so that a failure leaves the old set serving.
+/// The handlers of a UDP socket, in the order a datagram meets them: `DatagramGate` (the UDP guard, the counts and
+/// the socket-pair record, the reply size cap), then the service's own handlers. A reload swaps the whole set
+/// between two datagrams: the new set is added first, under names of a new generation, and only then is the old
+/// one taken out, so that a failure leaves the old set serving.
 enum DatagramPipeline {
     private static func name(_ role: String, generation: Int) -> String {
         "wellknownd.\(generation).\(role)"
@@ -16,26 +16,16 @@ enum DatagramPipeline {
         logger: Logger,
         generation: Int = 0
     ) throws {
-        if let guardState = route.datagramGuard {
-            try pipeline.addHandler(
-                DatagramGuardHandler(state: guardState, counters: route.counters, access: route.admission.access),
-                name: Self.name("guard", generation: generation)
-            )
-        }
         try pipeline.addHandler(
-            DatagramRecorder(counters: route.counters, logger: logger),
-            name: Self.name("recorder", generation: generation)
+            DatagramGate(
+                counters: route.counters,
+                logger: logger,
+                guard: route.datagramGuard,
+                access: route.admission.access,
+                wholeReplies: route.instance.wholeDatagramReplies
+            ),
+            name: Self.name("gate", generation: generation)
         )
-        if let guardState = route.datagramGuard {
-            try pipeline.addHandler(
-                ReplySizeCap(
-                    state: guardState,
-                    counters: route.counters,
-                    wholeReplies: route.instance.wholeDatagramReplies
-                ),
-                name: Self.name("cap", generation: generation)
-            )
-        }
         for (index, handler) in route.instance.makeDatagramHandlers().enumerated() {
             try pipeline.addHandler(handler, name: Self.name("service.\(index)", generation: generation))
         }
@@ -62,7 +52,7 @@ enum DatagramPipeline {
 
     /// The names of the handlers of `generation` that are in `pipeline` now.
     static func names(generation: Int, in pipeline: ChannelPipeline.SynchronousOperations) -> [String] {
-        var names = ["guard", "recorder", "cap"].map { Self.name($0, generation: generation) }
+        var names = [Self.name("gate", generation: generation)]
         var index = 0
         while (try? pipeline.context(name: Self.name("service.\(index)", generation: generation))) != nil {
             names.append(Self.name("service.\(index)", generation: generation))
