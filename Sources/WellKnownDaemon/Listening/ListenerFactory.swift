@@ -181,11 +181,15 @@ struct ListenerFactory {
                     try pipeline.addHandler(ReplyOnAccept(route: box, gate: gate, records: records))
                 }
             }
-            // Each service decides what a half-close means: echo answers what is left, discard closes, chargen
-            // carries on streaming.
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // Synchronous, with the loop's cached succeeded future: the bootstrap's own way to set a child option
+            // (childChannelOption) chains a promise and a future per option, and makeCompletedFuture allocates one
+            // more; together about 8k of the 118k instructions a connect + echo + close cost (bench/callgrind).
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                do {
+                    // Each service decides what a half-close means: echo answers what is left, discard closes,
+                    // chargen carries on streaming. Accepted NIOPosix channels always have synchronous options.
+                    guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+                    try options.setOption(.allowRemoteHalfClosure, value: true)
                     // The route in force when the connection arrived serves it to the end, whatever reloads follow.
                     let route = box.withLockedValue { $0 }
                     let pipeline = channel.pipeline.syncOperations
@@ -194,7 +198,7 @@ struct ListenerFactory {
                     else {
                         // Closed at once, before any byte is sent.
                         try pipeline.addHandler(RefusedConnectionHandler())
-                        return
+                        return channel.eventLoop.makeSucceededVoidFuture()
                     }
                     // First, so that from here on the place at the gate is given back whatever happens.
                     try pipeline.addHandler(ConnectionRecorder(admitted))
@@ -203,6 +207,9 @@ struct ListenerFactory {
                         try pipeline.addHandler(StreamBoundsHandler(bounds: route.bounds))
                     }
                     try pipeline.addHandlers(route.instance.makeStreamHandlers())
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
                 }
             }
     }
