@@ -19,7 +19,9 @@ public final class DatagramReplyHandler<Producer: ReplyProducer>: ChannelInbound
             return
         }
         let envelope = AddressedEnvelope(remoteAddress: request.remoteAddress, data: reply)
-        context.write(self.wrapOutboundOut(envelope), promise: nil)
+        // NIOAny(_:) with the concrete type: `wrapOutboundOut` is generic over this generic class, so inside the
+        // unspecialised witness it wrapped through dynamic casts, 1.5k instructions per datagram (bench/callgrind).
+        context.write(NIOAny(envelope), promise: nil)
         self.needsFlush = true
     }
 

@@ -15,7 +15,8 @@ public final class SingleReplyStreamHandler<Producer: ReplyProducer>: ChannelInb
         context.fireChannelActive()
         let request = context.channel.allocator.buffer(capacity: 0)
         if let reply = self.producer.reply(to: request, allocator: context.channel.allocator) {
-            context.writeAndFlushThenClose(self.wrapOutboundOut(reply))
+            // NIOAny(_:) with the concrete type, not the generic `wrapOutboundOut` (see DatagramReplyHandler).
+            context.writeAndFlushThenClose(NIOAny(reply))
         } else {
             context.close(promise: nil)
         }
