@@ -32,6 +32,8 @@ MANCONFIG  ?= debug
 SUBSTITUTE = sed -e 's|/usr/local/bin/wellknownd|$(BINDIR)/wellknownd|g' \
                  -e 's|/etc/wellknownd/|$(SYSCONFDIR)/wellknownd/|g' \
                  -e 's|/usr/local/share/doc/wellknownd|$(DOCDIR)|g'
+# $(call INSTALL_SUBSTITUTED,SOURCE,TARGET): SOURCE with the installed paths, as TARGET (mode 0644, folder made).
+INSTALL_SUBSTITUTED = install -d $$(dirname $(2)) && $(SUBSTITUTE) $(1) > $(2) && chmod 0644 $(2)
 
 .PHONY: all build man install install-well-known-ports deb rpm check-units test run
 
@@ -46,9 +48,8 @@ man:
 
 install: $(if $(filter .build/release/wellknownd,$(BINARY)),build) man
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/wellknownd
-	install -d $(DESTDIR)$(UNITDIR)
 	for unit in wellknownd.socket wellknownd.service; do \
-		$(SUBSTITUTE) systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit && chmod 0644 $(DESTDIR)$(UNITDIR)/$$unit; \
+		$(call INSTALL_SUBSTITUTED,systemd/$$unit,$(DESTDIR)$(UNITDIR)/$$unit) || exit 1; \
 	done
 	install -d $(DESTDIR)$(SYSCONFDIR)/wellknownd
 	test -e $(DESTDIR)$(SYSCONFDIR)/wellknownd/wellknownd.yaml || \
@@ -66,23 +67,20 @@ install: $(if $(filter .build/release/wellknownd,$(BINARY)),build) man
 	# The well-known-ports drop-ins and configuration as examples (what install-well-known-ports puts in place), so
 	# that a package install has them too.
 	for file in wellknownd.socket.d/well-known-ports.conf wellknownd.service.d/well-known-ports.conf; do \
-		install -d $(DESTDIR)$(DOCDIR)/well-known-ports/$$(dirname $$file) && \
-		$(SUBSTITUTE) systemd/well-known-ports/$$file > $(DESTDIR)$(DOCDIR)/well-known-ports/$$file && \
-		chmod 0644 $(DESTDIR)$(DOCDIR)/well-known-ports/$$file; \
+		$(call INSTALL_SUBSTITUTED,systemd/well-known-ports/$$file,$(DESTDIR)$(DOCDIR)/well-known-ports/$$file) \
+			|| exit 1; \
 	done
 	install -m 0644 config/well-known-ports.yaml $(DESTDIR)$(DOCDIR)/well-known-ports/well-known-ports.yaml
 	# The metrics endpoint's examples: scrape configuration, dashboard, socket unit.
 	for file in prometheus/wellknownd.yml grafana/wellknownd.json systemd/wellknownd-metrics.socket; do \
-		install -d $(DESTDIR)$(DOCDIR)/contrib/$$(dirname $$file) && \
-		$(SUBSTITUTE) contrib/$$file > $(DESTDIR)$(DOCDIR)/contrib/$$file && chmod 0644 $(DESTDIR)$(DOCDIR)/contrib/$$file; \
+		$(call INSTALL_SUBSTITUTED,contrib/$$file,$(DESTDIR)$(DOCDIR)/contrib/$$file) || exit 1; \
 	done
 
 # The drop-ins that move the socket unit to ports 7, 9, 13, 19 and 37, with the matching configuration.
 install-well-known-ports:
-	for unit in wellknownd.socket wellknownd.service; do \
-		install -d $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$unit.d && \
-		$(SUBSTITUTE) systemd/well-known-ports/$$unit.d/well-known-ports.conf \
-			> $(DESTDIR)$(SYSCONFDIR)/systemd/system/$$unit.d/well-known-ports.conf; \
+	for conf in wellknownd.socket.d/well-known-ports.conf wellknownd.service.d/well-known-ports.conf; do \
+		$(call INSTALL_SUBSTITUTED,systemd/well-known-ports/$$conf,$(DESTDIR)$(SYSCONFDIR)/systemd/system/$$conf) \
+			|| exit 1; \
 	done
 	test -e $(DESTDIR)$(SYSCONFDIR)/wellknownd/well-known-ports.yaml || \
 		install -D -m 0644 config/well-known-ports.yaml $(DESTDIR)$(SYSCONFDIR)/wellknownd/well-known-ports.yaml
