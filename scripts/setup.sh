@@ -28,16 +28,3 @@ ensure_swift() {
 # tzdata: named daytime zones; pkg-config and libsystemd-dev: socket activation and sd_notify; netcat, socat: examples.
 ensure_swift
 ensure_debian_packages tzdata netcat-openbsd socat pkg-config libsystemd-dev
-
-# What make install and the packages ship must not depend on the toolchain: no Swift library loaded at run time and
-# no RUNPATH (a plugin or a build with other flags once replaced the static binary unnoticed).
-check_shipped_binary() {
-    if ldd "$1" | grep -q 'libswift\|libFoundation\|libdispatch'; then
-        echo "wellknownd: $1 loads Swift libraries at run time; build it with make build" >&2
-        return 1
-    fi
-    if readelf -d "$1" | grep -q 'RUNPATH\|RPATH'; then
-        echo "wellknownd: $1 carries a RUNPATH; build it with make build" >&2
-        return 1
-    fi
-}
