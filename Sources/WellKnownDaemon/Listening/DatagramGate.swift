@@ -76,9 +76,7 @@ final class DatagramGate: ChannelDuplexHandler, RemovableChannelHandler {
         if let guardState = self.guardState {
             let source = envelope.remoteAddress
             if let reason = self.access.permits(source) ? guardState.admit(from: source) : .accessDenied {
-                guardState.recordDrop(reason, source: source)
-                self.counters.dropped.add(1, ordering: .relaxed)
-                self.counters.drops?.count(reason)
+                self.drop(reason, from: source, guardState)
                 return
             }
             self.limit = guardState.replyLimit(requestSize: bytesIn)
@@ -115,15 +113,20 @@ final class DatagramGate: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if self.wholeReplies {
-            guardState.recordDrop(.replyCap, source: envelope.remoteAddress)
-            self.counters.dropped.add(1, ordering: .relaxed)
-            self.counters.drops?.count(.replyCap)
+            self.drop(.replyCap, from: envelope.remoteAddress, guardState)
             promise?.fail(ReplyDropped())
             return
         }
         envelope.data.moveWriterIndex(to: envelope.data.readerIndex + self.limit)
         self.countReply(self.limit)
         context.write(self.wrapOutboundOut(envelope), promise: promise)
+    }
+
+    /// A datagram or its reply not sent: the guard's summary, the socket's counters and the metrics' reason.
+    private func drop(_ reason: DatagramDropReason, from source: SocketAddress, _ guardState: DatagramGuardState) {
+        guardState.recordDrop(reason, source: source)
+        self.counters.dropped.add(1, ordering: .relaxed)
+        self.counters.drops?.count(reason)
     }
 
     private func countReply(_ count: Int) {

@@ -15,7 +15,7 @@ import WellKnownServices
 import Glibc
 #endif
 
-@Suite struct DatagramRecorderTests {
+@Suite struct DatagramGateTests {
     func exchange(_ service: ServiceDescriptor, payload: [UInt8], packetInfo: NIOPacketInfo?) throws -> (
         CapturedLogs.Record?, ServiceCounters
     ) {
