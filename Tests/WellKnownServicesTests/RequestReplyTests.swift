@@ -281,6 +281,16 @@ final class ReadCounter: ChannelOutboundHandler {
         #expect(Set(ports).count == ports.count)
         #expect(ServiceCatalog.descriptor(named: "no such service") == nil)
     }
+
+    /// The daemon serves a UDP socket only through the service's responder: a row that serves datagrams must have
+    /// one, and a TCP-only row none (its `datagrams: false` keeps it off UDP in the configuration).
+    @Test func exactlyTheRowsThatServeDatagramsHaveAResponder() throws {
+        for descriptor in ServiceCatalog.all {
+            let service = try instance(descriptor)
+            #expect((service.makeDatagramResponder() != nil) == descriptor.datagrams, "\(descriptor.name)")
+            #expect(service.makeDatagramHandlers().count == (descriptor.datagrams ? 1 : 0), "\(descriptor.name)")
+        }
+    }
 }
 
 /// `replyOnConnect` is what the daemon sends straight from the accepted socket; it must be byte for byte what the

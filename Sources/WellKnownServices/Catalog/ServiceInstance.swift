@@ -2,12 +2,13 @@ import NIOCore
 
 /// A service ready to serve: it makes fresh handlers for every TCP connection and every UDP socket.
 ///
-/// The factories run on the channel's event loop, inside the channel initializer; handlers are never shared.
-/// Datagram handlers are removable: a reload swaps them on a UDP socket that stays open.
+/// The stream factory runs on the channel's event loop, inside the channel initializer; handlers are never shared.
+/// The datagram side is a `DatagramResponder`, one per UDP socket, made again when a reload changes what the socket
+/// serves.
 public struct ServiceInstance: Sendable {
     public let name: String
     private let stream: @Sendable () -> [any ChannelHandler]
-    private let datagram: @Sendable () -> [any RemovableChannelHandler]
+    private let datagram: (@Sendable () -> any DatagramResponder)?
     /// For a service whose TCP side sends one reply as soon as a client connects and then closes, input unread
     /// (daytime, time): that reply, or nil to close without one. The daemon may send it straight from the accepted
     /// socket, without building the connection's pipeline; the stream handlers must do exactly the same. nil for
@@ -20,7 +21,7 @@ public struct ServiceInstance: Sendable {
     public init(
         name: String,
         stream: @escaping @Sendable () -> [any ChannelHandler],
-        datagram: @escaping @Sendable () -> [any RemovableChannelHandler],
+        datagram: (@Sendable () -> any DatagramResponder)? = nil,
         replyOnConnect: (@Sendable (ByteBufferAllocator) -> ByteBuffer?)? = nil,
         wholeDatagramReplies: Bool = false
     ) {
@@ -40,7 +41,7 @@ public struct ServiceInstance: Sendable {
         ServiceInstance(
             name: name,
             stream: { [SingleReplyStreamHandler(producer)] },
-            datagram: { [DatagramReplyHandler(producer)] },
+            datagram: { producer },
             replyOnConnect: { allocator in
                 var producer = producer
                 return producer.reply(to: ByteBuffer(), allocator: allocator)
@@ -54,8 +55,13 @@ public struct ServiceInstance: Sendable {
         self.stream()
     }
 
-    /// Handlers for one UDP socket (`InboundIn == AddressedEnvelope<ByteBuffer>`).
+    /// What answers the datagrams of one UDP socket; nil for a service that has no UDP side.
+    public func makeDatagramResponder() -> (any DatagramResponder)? {
+        self.datagram?()
+    }
+
+    /// Handlers for one UDP socket served through a NIO channel (`InboundIn == AddressedEnvelope<ByteBuffer>`).
     public func makeDatagramHandlers() -> [any RemovableChannelHandler] {
-        self.datagram()
+        self.makeDatagramResponder().map { [DatagramReplyHandler($0)] } ?? []
     }
 }

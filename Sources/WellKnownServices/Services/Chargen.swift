@@ -18,9 +18,7 @@ extension ServiceDescriptor {
         return ServiceInstance(
             name: "chargen",
             stream: { [ChargenStreamHandler()] },
-            datagram: {
-                [bsd ? ChargenDatagramHandler(.bsdLine()) : ChargenDatagramHandler(.randomLength(random))]
-            }
+            datagram: { bsd ? ChargenReply.bsdLine() : ChargenReply.randomLength(random) }
         )
     }
 }
@@ -168,5 +166,3 @@ public struct ChargenReply: ReplyProducer {
         }
     }
 }
-
-public typealias ChargenDatagramHandler = DatagramReplyHandler<ChargenReply>

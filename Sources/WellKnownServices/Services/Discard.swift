@@ -12,7 +12,7 @@ extension ServiceDescriptor {
         ServiceInstance(
             name: "discard",
             stream: { [DiscardStreamHandler()] },
-            datagram: { [DiscardDatagramHandler(DiscardReply())] }
+            datagram: { DiscardReply() }
         )
     }
 }
@@ -43,5 +43,3 @@ public struct DiscardReply: ReplyProducer {
         nil
     }
 }
-
-public typealias DiscardDatagramHandler = DatagramReplyHandler<DiscardReply>

@@ -15,7 +15,7 @@ extension ServiceDescriptor {
             // BackPressureHandler stops reading while the peer is not reading our replies: a client that sends
             // without reading cannot make us buffer its data.
             stream: { [BackPressureHandler(), EchoStreamHandler()] },
-            datagram: { [EchoDatagramHandler(EchoReply())] }
+            datagram: { EchoReply() }
         )
     }
 }
@@ -56,5 +56,3 @@ public struct EchoReply: ReplyProducer {
         request
     }
 }
-
-public typealias EchoDatagramHandler = DatagramReplyHandler<EchoReply>

@@ -20,8 +20,7 @@ extension ServiceDescriptor {
         return ServiceInstance(
             name: "ident",
             // BackPressureHandler: a client that sends queries without reading the answers is not read either.
-            stream: { [BackPressureHandler(), IdentStreamHandler(mode: reply, owners: owners)] },
-            datagram: { [] }
+            stream: { [BackPressureHandler(), IdentStreamHandler(mode: reply, owners: owners)] }
         )
     }
 }

@@ -33,8 +33,7 @@ extension ServiceDescriptor {
         let table = TCPMuxTable(services: services)
         return ServiceInstance(
             name: "tcpmux",
-            stream: { [TCPMuxHandler(table: table, nameTimeout: timeout)] },
-            datagram: { [] }
+            stream: { [TCPMuxHandler(table: table, nameTimeout: timeout)] }
         )
     }
 }

@@ -16,7 +16,7 @@ extension ServiceDescriptor {
         return ServiceInstance(
             name: "whoami",
             stream: { [WhoAmIStreamHandler(format: format)] },
-            datagram: { [WhoAmIDatagramHandler(format: format)] },
+            datagram: { WhoAmIDatagramReply(format: format) },
             wholeDatagramReplies: true
         )
     }
@@ -118,45 +118,22 @@ public final class WhoAmIStreamHandler: ChannelInboundHandler {
 
 /// UDP: every datagram is answered with its own socket pair; the server side is the datagram's destination
 /// (IP_PKTINFO on a wildcard socket) with our port, else the bound address.
-public final class WhoAmIDatagramHandler: ChannelInboundHandler, RemovableChannelHandler {
-    public typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    public typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-
+public struct WhoAmIDatagramReply: DatagramResponder {
     private let format: WhoAmIFormat
-    private var needsFlush = false
 
     public init(format: WhoAmIFormat) {
         self.format = format
     }
 
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = self.unwrapInboundIn(data)
-        let bound = context.channel.localAddress
-        let destination = request.metadata?.packetInfo?.destinationAddress
+    public func reply(to request: ByteBuffer, peers: DatagramPeers, allocator: ByteBufferAllocator) -> ByteBuffer? {
         let line = self.format.line(
             proto: "udp",
-            client: request.remoteAddress,
-            server: destination ?? bound,
-            serverPort: destination == nil ? nil : bound?.port
+            client: peers.client,
+            server: peers.destination ?? peers.bound,
+            serverPort: peers.destination == nil ? nil : peers.bound?.port
         )
-        var buffer = context.channel.allocator.buffer(capacity: line.count)
+        var buffer = allocator.buffer(capacity: line.count)
         buffer.writeBytes(line)
-        context.write(
-            self.wrapOutboundOut(AddressedEnvelope(remoteAddress: request.remoteAddress, data: buffer)),
-            promise: nil
-        )
-        self.needsFlush = true
-    }
-
-    public func channelReadComplete(context: ChannelHandlerContext) {
-        if self.needsFlush {
-            self.needsFlush = false
-            context.flush()
-        }
-        context.fireChannelReadComplete()
-    }
-
-    public func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // A datagram socket serves every peer at once: one exchange's error must not close it.
+        return buffer
     }
 }
