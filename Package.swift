@@ -7,7 +7,8 @@ import PackageDescription
 // - WellKnownConfig: YAML -> Configuration with positioned errors; knows no NIO.
 // - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon.
 // - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle, the metrics endpoint; the only place
-//   that touches fds, the environment and libsystemd (CSystemd, a system library: libsystemd-dev).
+//   that touches fds, the environment and libsystemd (CSystemd, a system library: libsystemd-dev). Its UDP loop
+//   calls recvmmsg/sendmmsg through CDatagramIO, a few lines of C: Glibc's Swift module lacks the GNU extensions.
 // - WellKnownImport: xinetd and inetd configurations to wellknownd's YAML (`wellknownd import`); it checks addresses
 //   and networks with WellKnownConfig's own parsers, and knows no NIO.
 // - WellKnownProbe: the client (`wellknownd probe`): POSIX sockets and pure checks of each RFC's answer; no NIO.
@@ -34,6 +35,7 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         .systemLibrary(name: "CSockDiag"),
+        .target(name: "CDatagramIO"),
         .target(name: "WellKnownCalendar"),
         .target(
             name: "WellKnownServices",
@@ -67,6 +69,7 @@ let package = Package(
                 "WellKnownConfig",
                 "CSystemd",
                 "CSockDiag",
+                "CDatagramIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

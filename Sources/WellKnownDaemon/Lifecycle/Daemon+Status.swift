@@ -36,7 +36,7 @@ extension Daemon {
                 place = "\(route.service) \(port)"
                 rank = port
             } else {
-                place = "\(route.service) \(listener.channels.first?.localAddress?.logDescription ?? "?")"
+                place = "\(route.service) \(listener.localAddress?.logDescription ?? "?")"
                 rank = 65536
             }
             if transports[place] == nil { order.append((place, rank)) }

@@ -20,6 +20,8 @@ final class Daemon: Service {
     let metrics: DaemonMetrics
     let drops = ReasonTally<DatagramDropReason>()
     let connectionGate: ConnectionGate
+    /// The threads that serve every UDP socket on an IP address (AF_UNIX datagram sockets have NIO's channels).
+    let datagramLoops: DatagramLoops
     let serving = NIOLockedValueBox<Serving?>(nil)
     static let statusInterval: Duration = .seconds(5)
 
@@ -39,6 +41,7 @@ final class Daemon: Service {
         self.metrics = DaemonMetrics(version: WellKnownd.version)
         self.counters = CounterTable(listeners: prepared.listeners, factory: self.metrics.factory)
         self.connectionGate = ConnectionGate(limits: prepared.configuration.limits)
+        self.datagramLoops = DatagramLoops(count: Array(group.makeIterator()).count, logger: logger)
     }
 
     var current: Serving? { self.serving.withLockedValue { $0 } }
@@ -48,7 +51,8 @@ final class Daemon: Service {
             group: self.group,
             registry: self.registry,
             logger: self.logger,
-            connectionGate: self.connectionGate
+            connectionGate: self.connectionGate,
+            datagramLoops: self.datagramLoops
         )
     }
 

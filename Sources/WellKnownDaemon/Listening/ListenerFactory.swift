@@ -1,5 +1,6 @@
-// sys/socket.h's constants (SOCK_STREAM, SOCK_CLOEXEC) reach Swift through the clang module that includes the
-// header first, CSystemd's sd-daemon.h here, not Glibc: a release build finds them only with this import.
+// sys/socket.h's constants (SOCK_STREAM, SOCK_CLOEXEC) reach Swift through the clang modules that include the
+// header, CSystemd's sd-daemon.h and CDatagramIO's, not Glibc: a build finds them only with these imports.
+import CDatagramIO
 import CSystemd
 import Logging
 import NIOCore
@@ -19,9 +20,10 @@ struct ListenerFactory {
     let registry: ConnectionRegistry
     let logger: Logger
     let connectionGate: ConnectionGate
+    let datagramLoops: DatagramLoops
 
-    /// Largest UDP payload: 65507 bytes over IPv4, 65527 over IPv6. NIO's default 2048-byte datagram buffer
-    /// would silently truncate echo replies, as xinetd does.
+    /// AF_UNIX datagram sockets (served by NIO): the largest datagram we read whole. NIO's default 2048-byte
+    /// datagram buffer would silently truncate echo replies, as xinetd does.
     static let datagramBufferSize = 65536
     static let datagramsPerRead = 8
 
@@ -32,6 +34,7 @@ struct ListenerFactory {
     func bind(_ listener: Listener, route: Route, key: ListenerKey? = nil) async throws(BindError) -> RunningListener {
         let box = RouteBox(route)
         var channels: [any Channel] = []
+        var datagramSockets: [BatchedDatagramSocket] = []
         do {
             switch listener.address {
             case .unix(let path):
@@ -54,24 +57,29 @@ struct ListenerFactory {
                 // SO_REUSEPORT would let a second daemon (of the same user) share the port without a word: a plain
                 // bind first proves that nobody holds it.
                 try Self.probe(address, transport: listener.transport, v6only: v6only)
-                for loop in self.group.makeIterator() {
-                    switch listener.transport {
-                    case .tcp:
+                switch listener.transport {
+                case .tcp:
+                    for loop in self.group.makeIterator() {
                         var bootstrap = self.streamBootstrap(box, on: loop)
                             .serverChannelOption(Self.reusePort, value: 1)
                         if let v6only {
                             bootstrap = bootstrap.serverChannelOption(Self.ipv6Only, value: v6only)
                         }
                         channels.append(try await bootstrap.bind(to: address).get())
-                    case .udp:
-                        // Only a wildcard socket needs each datagram's destination (IP_PKTINFO); on a specific
-                        // address it is that address, and the control messages would cost every datagram.
-                        var bootstrap = self.datagramBootstrap(box, on: loop, packetInfo: bindAddress.isWildcard)
-                            .channelOption(Self.reusePort, value: 1)
-                        if let v6only {
-                            bootstrap = bootstrap.channelOption(Self.ipv6Only, value: v6only)
-                        }
-                        channels.append(try await bootstrap.bind(to: address).get())
+                    }
+                case .udp:
+                    // Only a wildcard socket needs each datagram's destination (IP_PKTINFO); on a specific address
+                    // it is that address, and the control messages would cost every datagram.
+                    for loop in self.datagramLoops.loops {
+                        datagramSockets.append(
+                            try BatchedDatagramSocket.bind(
+                                address,
+                                v6only: v6only,
+                                packetInfo: bindAddress.isWildcard,
+                                route: route,
+                                loop: loop
+                            )
+                        )
                     }
                 }
             }
@@ -79,12 +87,16 @@ struct ListenerFactory {
             for channel in channels {
                 try? await channel.close()
             }
+            for socket in datagramSockets {
+                await socket.close()
+            }
             throw BindError(listener: listener, cause: error)
         }
         return RunningListener(
             key: key ?? .bound(listener.transport, listener.address),
             label: listener.description,
             channels: channels,
+            datagramSockets: datagramSockets,
             route: box,
             logger: self.logger
         )
@@ -129,6 +141,29 @@ struct ListenerFactory {
     /// Serves a socket systemd passed us. NIO takes the descriptor over.
     func adopt(_ socket: InheritedSocket, route: Route) async throws(ActivationError) -> RunningListener {
         let box = RouteBox(route)
+        let address = socket.localAddress?.logDescription ?? "?"
+        let label = "\(route.service)/\(route.transport.rawValue) \(address) (fd \(socket.fd))"
+        if socket.kind == .udp {
+            let wildcard = socket.localAddress?.ipBytes?.allSatisfy { $0 == 0 } ?? false
+            do {
+                let batched = try BatchedDatagramSocket.adopt(
+                    fd: socket.fd,
+                    packetInfo: wildcard,
+                    route: route,
+                    loop: self.datagramLoops.nextLoop()
+                )
+                return RunningListener(
+                    key: .inherited(fd: socket.fd),
+                    label: label,
+                    channels: [],
+                    datagramSockets: [batched],
+                    route: box,
+                    logger: self.logger
+                )
+            } catch {
+                throw ActivationError("\(socket) could not be served: \(error)")
+            }
+        }
         let channel: any Channel
         do {
             switch route.transport {
@@ -136,21 +171,16 @@ struct ListenerFactory {
                 channel = try await self.streamBootstrap(box, on: self.group).withBoundSocket(socket.fd).get()
                 Self.restoreBacklog(of: socket)
             case .udp:
-                let wildcard = socket.localAddress?.ipBytes?.allSatisfy { $0 == 0 } ?? false
-                channel = try await self.datagramBootstrap(
-                    box,
-                    on: self.group,
-                    packetInfo: socket.kind == .udp && wildcard
-                )
-                .withBoundSocket(socket.fd).get()
+                // AF_UNIX: IP datagram sockets went to a DatagramLoop above.
+                channel = try await self.datagramBootstrap(box, on: self.group, packetInfo: false)
+                    .withBoundSocket(socket.fd).get()
             }
         } catch {
             throw ActivationError("\(socket) could not be served: \(error)")
         }
-        let address = socket.localAddress?.logDescription ?? "?"
         return RunningListener(
             key: .inherited(fd: socket.fd),
-            label: "\(route.service)/\(route.transport.rawValue) \(address) (fd \(socket.fd))",
+            label: label,
             channels: [channel],
             route: box,
             logger: self.logger

@@ -12,15 +12,25 @@ final class RunningListener: Sendable {
     /// and datagrams over them, and a connection stays on the loop that accepted it); one for an inherited socket
     /// or an AF_UNIX path.
     let channels: [any Channel]
+    /// UDP over IP: the sockets `DatagramLoop`s serve, one per loop (or the one inherited), instead of channels.
+    let datagramSockets: [BatchedDatagramSocket]
     private let route: RouteBox
     private let logger: Logger
     /// UDP: the generation of the handlers each channel's pipeline serves with (see `DatagramPipeline`).
     private let generations: NIOLockedValueBox<[Int]>
 
-    init(key: ListenerKey, label: String, channels: [any Channel], route: RouteBox, logger: Logger) {
+    init(
+        key: ListenerKey,
+        label: String,
+        channels: [any Channel],
+        datagramSockets: [BatchedDatagramSocket] = [],
+        route: RouteBox,
+        logger: Logger
+    ) {
         self.key = key
         self.label = label
         self.channels = channels
+        self.datagramSockets = datagramSockets
         self.route = route
         self.logger = logger
         self.generations = NIOLockedValueBox(Array(repeating: 0, count: channels.count))
@@ -29,6 +39,9 @@ final class RunningListener: Sendable {
     func close() async {
         for channel in self.channels {
             try? await channel.close()
+        }
+        for socket in self.datagramSockets {
+            await socket.close()
         }
     }
 
@@ -43,21 +56,30 @@ final class RunningListener: Sendable {
     }
 
     /// The port really bound (the kernel's choice for `port: 0`); nil for AF_UNIX.
-    var boundPort: Int? { self.channels.first?.localAddress?.port }
+    var boundPort: Int? { self.localAddress?.port }
+
+    /// The address of the listener's first socket (they all share it).
+    var localAddress: SocketAddress? { self.channels.first?.localAddress ?? self.datagramSockets.first?.localAddress }
 
     /// Starts accepting (TCP) or reading (UDP): listeners are opened paused.
     func resume() async throws {
         for channel in self.channels {
             try await channel.setOption(.autoRead, value: true).get()
         }
+        for socket in self.datagramSockets {
+            try await socket.resume()
+        }
     }
 
     /// Serves `route` from now on, or, if that fails, goes on serving the route it had: either every channel
     /// serves the new route, or none does. Open TCP connections keep the handlers they started with (a TCP
     /// listener only changes what it gives new connections); a UDP socket swaps its handlers between two
-    /// datagrams.
+    /// datagrams, and a `DatagramLoop`'s socket its service between two batches (which cannot fail).
     func reroute(_ route: Route) async throws {
-        guard route.transport == .udp else {
+        guard route.transport == .udp, !self.channels.isEmpty else {
+            for socket in self.datagramSockets {
+                socket.reroute(route)
+            }
             self.route.withLockedValue { $0 = route }
             return
         }

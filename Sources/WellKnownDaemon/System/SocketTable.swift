@@ -1,5 +1,6 @@
+// sys/socket.h's SOCK_* constants reach Swift through CSystemd and CDatagramIO (see ListenerFactory).
+import CDatagramIO
 import CSockDiag
-// sys/socket.h's SOCK_* constants reach Swift through CSystemd (see ListenerFactory).
 import CSystemd
 import NIOCore
 import WellKnownLogging

@@ -1,0 +1,61 @@
+import Logging
+import NIOCore
+import WellKnownLogging
+import WellKnownServices
+
+/// One socket's service as its `DatagramLoop` runs it: the route's policy and a responder of its own, made again
+/// when a reload gives the socket a new route (`generation`).
+struct DatagramServing {
+    let generation: Int
+    private let policy: DatagramPolicy
+    private var responder: any DatagramResponder
+    private let bound: SocketAddress?
+    private let boundServer: String
+    private let localPort: Int
+
+    init(_ route: Route, generation: Int, bound: SocketAddress?, logger: Logger) {
+        self.generation = generation
+        self.policy = DatagramPolicy(route, logger: logger)
+        // A UDP route always has a datagram side (the catalog refuses UDP for services without one); silence is
+        // the safe answer if it ever had not.
+        self.responder = route.instance.makeDatagramResponder() ?? Silence()
+        self.bound = bound
+        self.boundServer = bound?.logDescription ?? "?"
+        self.localPort = bound?.port ?? 0
+    }
+
+    /// Answers the `count` datagrams in `batch`: each through the policy and the responder, its reply queued in
+    /// the batch, its record logged.
+    mutating func answer(_ batch: DatagramBatch, count: Int, packetInfo: Bool, allocator: ByteBufferAllocator) {
+        for slot in 0..<count {
+            guard let client = batch.source(of: slot) else { continue }
+            let payload = batch.payload(of: slot)
+            guard let limit = self.policy.admit(from: client, size: payload.count) else { continue }
+            let destination = packetInfo ? batch.destination(of: slot) : nil
+            var request = allocator.buffer(capacity: payload.count)
+            request.writeBytes(payload)
+            var replied: Int?
+            let peers = DatagramPeers(client: client, destination: destination, bound: self.bound)
+            if let reply = self.responder.reply(to: request, peers: peers, allocator: allocator),
+                let allowed = self.policy.allow(replyOf: reply.readableBytes, limit: limit, to: client)
+            {
+                batch.queueReply(reply, count: allowed, toSenderOf: slot)
+                replied = allowed
+            }
+            self.policy.record(
+                client: client,
+                destination: destination,
+                localPort: self.localPort,
+                boundServer: self.boundServer,
+                bytesIn: payload.count,
+                bytesOut: replied
+            )
+        }
+    }
+
+    private struct Silence: DatagramResponder {
+        func reply(to request: ByteBuffer, peers: DatagramPeers, allocator: ByteBufferAllocator) -> ByteBuffer? {
+            nil
+        }
+    }
+}
