@@ -3,7 +3,7 @@ import NIOCore
 /// Appends `key=value` (text, logfmt) or `,"key":value` (JSON) to a line under construction.
 public struct LogFieldWriter {
     let format: LogFormat
-    var out: [UInt8]
+    var out: LogBytes
 
     private mutating func key(_ key: StaticString) {
         switch self.format {

@@ -59,8 +59,7 @@ enum LogLineFormatter {
         journal: Bool,
         time: WallClockTime?
     ) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(192)
+        var out = LogBytes()
         Self.formatLine(
             level: level,
             message: message,
@@ -70,7 +69,7 @@ enum LogLineFormatter {
             time: time,
             into: &out
         )
-        return out
+        return out.bytes
     }
 
     /// Appends the line, newline included, to `out`. `record`: a socket-pair record given apart from the metadata
@@ -83,7 +82,7 @@ enum LogLineFormatter {
         format: LogFormat,
         journal: Bool,
         time: WallClockTime?,
-        into out: inout [UInt8]
+        into out: inout LogBytes
     ) {
         if journal {
             out.append(UInt8(ascii: "<"))
@@ -98,10 +97,8 @@ enum LogLineFormatter {
         }
         func appendRecord(_ format: LogFormat) {
             guard let record else { return }
-            var writer = LogFieldWriter(format: format, out: [])
-            swap(&writer.out, &out)
+            var writer = LogFieldWriter(format: format, out: out)
             record.write(to: &writer)
-            swap(&writer.out, &out)
         }
         switch format {
         case .text:
@@ -145,7 +142,7 @@ enum LogLineFormatter {
     }
 
     /// `2026-11-27T05:10:00.123Z`. The date and time up to the second are formatted once per second and thread.
-    static func appendTimestamp(_ time: WallClockTime, to out: inout [UInt8]) {
+    static func appendTimestamp(_ time: WallClockTime, to out: inout LogBytes) {
         let cache =
             Self.timestampCache.currentValue
             ?? {
@@ -187,7 +184,7 @@ enum LogLineFormatter {
     }
 
     /// Bare when the value has no space, quote, equals sign or control character; quoted and escaped otherwise.
-    static func appendLogfmtValue(_ value: String, to out: inout [UInt8]) {
+    static func appendLogfmtValue(_ value: String, to out: inout LogBytes) {
         // Native strings are contiguous UTF-8: scanned and copied as bytes, not through the generic UTF8View.
         let bare = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             guard !bytes.isEmpty, !bytes.contains(where: Self.needsQuoting) else { return false }
@@ -212,7 +209,7 @@ enum LogLineFormatter {
         byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "=") || byte == 0x7F
     }
 
-    static func appendJSONString(_ value: String, to out: inout [UInt8]) {
+    static func appendJSONString(_ value: String, to out: inout LogBytes) {
         out.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {
@@ -233,7 +230,7 @@ enum LogLineFormatter {
         out.append(UInt8(ascii: "\""))
     }
 
-    private static func appendJSONValue(_ value: Logger.Metadata.Value, to out: inout [UInt8]) {
+    private static func appendJSONValue(_ value: Logger.Metadata.Value, to out: inout LogBytes) {
         switch value {
         case .string(let s):
             Self.appendJSONString(s, to: &out)

@@ -16,9 +16,9 @@ enum LogRecord {
 
 extension LogRecordFields {
     public var description: String {
-        var writer = LogFieldWriter(format: .text, out: [])
+        var writer = LogFieldWriter(format: .text, out: LogBytes())
         self.write(to: &writer)
-        return String(decoding: writer.out.drop(while: { $0 == UInt8(ascii: " ") }), as: UTF8.self)
+        return String(decoding: writer.out.bytes.drop(while: { $0 == UInt8(ascii: " ") }), as: UTF8.self)
     }
 
     /// As metadata for `Logger`: `logger.info("connection", metadata: record.metadata)`.

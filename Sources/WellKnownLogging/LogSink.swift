@@ -87,8 +87,7 @@ public final class LogSink: @unchecked Sendable {
     private func writeLoop() {
         var entries: [Entry] = []
         entries.reserveCapacity(1024)
-        var batch: [UInt8] = []
-        batch.reserveCapacity(256 << 10)
+        var batch = LogBytes(capacity: 256 << 10)
         while true {
             self.state.lock(whenValue: 1)
             // Let a busy moment's lines gather: one wake-up, one format pass and one write for all of them.
@@ -114,7 +113,7 @@ public final class LogSink: @unchecked Sendable {
                 )
             }
             self.writeAll(batch)
-            batch.removeAll(keepingCapacity: true)
+            batch.removeAll()
 
             self.state.lock()
             self.writing = false
@@ -122,7 +121,7 @@ public final class LogSink: @unchecked Sendable {
         }
     }
 
-    private func writeAll(_ bytes: [UInt8]) {
+    private func writeAll(_ bytes: LogBytes) {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count, let base = raw.baseAddress {

@@ -12,7 +12,7 @@ struct PendingLine: Sendable {
     let journal: Bool
     let time: WallClockTime?
 
-    func append(to out: inout [UInt8]) {
+    func append(to out: inout LogBytes) {
         LogLineFormatter.formatLine(
             level: self.level,
             message: self.message.description,

@@ -30,12 +30,12 @@ import Glibc
 
     @Test func theCachedTimestampFollowsTheClockAcrossSecondsAndBack() {
         func stamp(_ seconds: Int64, _ nanoseconds: Int32) -> String {
-            var out: [UInt8] = []
+            var out = LogBytes()
             LogLineFormatter.appendTimestamp(
                 WallClockTime(secondsSinceEpoch: seconds, nanoseconds: nanoseconds),
                 to: &out
             )
-            return String(decoding: out, as: UTF8.self)
+            return String(decoding: out.bytes, as: UTF8.self)
         }
         #expect(stamp(1_795_565_088, 7_000_000) == "2026-11-25T00:04:48.007Z")
         #expect(stamp(1_795_565_088, 999_999_999) == "2026-11-25T00:04:48.999Z")
@@ -68,16 +68,23 @@ import Glibc
         ("bell\u{07}", "\"bell\\u0007\""),
     ])
     func logfmtValuesAreQuotedOnlyWhenNeeded(value: String, expected: String) {
-        var out: [UInt8] = []
+        var out = LogBytes()
         LogLineFormatter.appendLogfmtValue(value, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == expected)
+        #expect(String(decoding: out.bytes, as: UTF8.self) == expected)
     }
 
     @Test(arguments: [0, 7, 10, 99, 100, 40001, -1, -42, Int.max, Int.min])
     func decimalsAreWrittenLikeSwiftWritesThem(value: Int) {
-        var out: [UInt8] = Array("x=".utf8)
-        out.appendDecimal(value)
-        #expect(String(decoding: out, as: UTF8.self) == "x=\(value)")
+        var array: [UInt8] = Array("x=".utf8)
+        array.appendDecimal(value)
+        #expect(String(decoding: array, as: UTF8.self) == "x=\(value)")
+        // A line buffer writes the same digits, and grows past its first capacity without losing a byte.
+        var line = LogBytes(capacity: 16)
+        for _ in 0..<8 {
+            line.appendLiteral("x=")
+            line.appendDecimal(value)
+        }
+        #expect(String(decoding: line.bytes, as: UTF8.self) == String(repeating: "x=\(value)", count: 8))
     }
 
     @Test func durationsHaveFourDecimals() {

@@ -1,12 +1,28 @@
+/// Where the pieces of a log line go: a line under construction (`LogBytes`), or the bytes of an address string
+/// (`[UInt8]`). The digits and literals are written once, here, for both.
+public protocol LogByteSink {
+    mutating func append(_ byte: UInt8)
+    mutating func append(contentsOf bytes: UnsafeRawBufferPointer)
+}
+
+extension Array: LogByteSink where Element == UInt8 {}
+
 /// ASCII digits straight into a log line under construction, shared by the line formatter and the address strings.
-extension Array where Element == UInt8 {
+extension LogByteSink {
     public mutating func appendDecimal(_ value: Int) {
         if value < 0 {
             self.append(UInt8(ascii: "-"))
         }
         var rest = value.magnitude
-        if rest < 10 {
-            self.append(UInt8(ascii: "0") + UInt8(rest))
+        // Most numbers in a line are octets, sizes and ports: up to three digits byte by byte.
+        if rest < 1000 {
+            if rest >= 100 {
+                self.append(UInt8(ascii: "0") + UInt8(rest / 100))
+            }
+            if rest >= 10 {
+                self.append(UInt8(ascii: "0") + UInt8(rest / 10 % 10))
+            }
+            self.append(UInt8(ascii: "0") + UInt8(rest % 10))
             return
         }
         // Least significant digit first, into a buffer on the stack, then one copy: no recursion, no temporary
@@ -30,10 +46,13 @@ extension Array where Element == UInt8 {
 
     /// `a.b.c.d`, or `a.b.c.d:port`, from `SocketAddress.ipv4Value`.
     public mutating func appendDottedQuad(_ value: UInt32, port: Int?) {
-        for shift in [24, 16, 8, 0] as [UInt32] {
-            self.appendDecimal(Int((value >> shift) & 0xFF))
-            if shift > 0 { self.append(UInt8(ascii: ".")) }
-        }
+        self.appendDecimal(Int(value >> 24))
+        self.append(UInt8(ascii: "."))
+        self.appendDecimal(Int((value >> 16) & 0xFF))
+        self.append(UInt8(ascii: "."))
+        self.appendDecimal(Int((value >> 8) & 0xFF))
+        self.append(UInt8(ascii: "."))
+        self.appendDecimal(Int(value & 0xFF))
         if let port {
             self.append(UInt8(ascii: ":"))
             self.appendDecimal(port)
@@ -46,8 +65,9 @@ extension Array where Element == UInt8 {
         self.appendDecimal(Int(tenThousandths / 10_000))
         self.append(UInt8(ascii: "."))
         let fraction = Int(tenThousandths % 10_000)
-        for divisor in [1000, 100, 10, 1] {
-            self.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
-        }
+        self.append(UInt8(ascii: "0") + UInt8(fraction / 1000))
+        self.append(UInt8(ascii: "0") + UInt8(fraction / 100 % 10))
+        self.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        self.append(UInt8(ascii: "0") + UInt8(fraction % 10))
     }
 }
