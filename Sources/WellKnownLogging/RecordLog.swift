@@ -7,7 +7,7 @@ import Logging
 /// swift-log as `record.metadata`.
 public struct RecordLog: Sendable {
     public let logger: Logger
-    private let direct: WellKnownLogHandler?
+    let direct: WellKnownLogHandler?
 
     public init(_ logger: Logger) {
         self.logger = logger

@@ -20,9 +20,9 @@ public struct WellKnownLogHandler: LogHandler {
     public var metadataProvider: Logger.MetadataProvider?
 
     private let label: String
-    private let format: LogFormat
-    private let journal: Bool
-    private let sink: LogSink
+    let format: LogFormat
+    let journal: Bool
+    let sink: LogSink
 
     public init(label: String, sink: LogSink, format: LogFormat, level: Logger.Level, journal: Bool) {
         self.label = label

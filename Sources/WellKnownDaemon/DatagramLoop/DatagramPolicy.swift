@@ -78,18 +78,19 @@ struct DatagramPolicy: Sendable {
         return limit
     }
 
-    /// The datagram's socket-pair line; `bytesOut` nil when no reply went out.
+    /// The datagram's socket-pair line; `bytesOut` nil when no reply went out. `batch`: where a `DatagramLoop`
+    /// gathers the lines of one burst; without one the line is queued on its own.
     func record(
         client: SocketAddress,
         destination: SocketAddress?,
         localPort: Int,
         boundServer: String,
         bytesIn: Int,
-        bytesOut: Int?
+        bytesOut: Int?,
+        into batch: RecordBatch? = nil
     ) {
-        self.records.info(
-            "datagram",
-            // Built only if the line is logged: an autoclosure.
+        // Built only if the line is logged: the loggers take it as an autoclosure.
+        func record() -> DatagramRecord {
             DatagramRecord(
                 service: self.counters.service,
                 client: client,
@@ -99,7 +100,12 @@ struct DatagramPolicy: Sendable {
                 bytesIn: bytesIn,
                 bytesOut: bytesOut
             )
-        )
+        }
+        if let batch {
+            batch.info("datagram", record())
+        } else {
+            self.records.info("datagram", record())
+        }
     }
 
     /// A datagram or its reply not sent: the guard's summary, the socket's counters and the metrics' reason.

@@ -8,6 +8,7 @@ import WellKnownServices
 struct DatagramServing {
     let generation: Int
     private let policy: DatagramPolicy
+    private let lines: RecordBatch
     private var responder: any DatagramResponder
     private let bound: SocketAddress?
     private let boundServer: String
@@ -16,6 +17,7 @@ struct DatagramServing {
     init(_ route: Route, generation: Int, bound: SocketAddress?, logger: Logger) {
         self.generation = generation
         self.policy = DatagramPolicy(route, logger: logger)
+        self.lines = RecordBatch(self.policy.records)
         // A UDP route always has a datagram side (the catalog refuses UDP for services without one); silence is
         // the safe answer if it ever had not.
         self.responder = route.instance.makeDatagramResponder() ?? Silence()
@@ -25,7 +27,7 @@ struct DatagramServing {
     }
 
     /// Answers the `count` datagrams in `batch`: each through the policy and the responder, its reply queued in
-    /// the batch, its record logged.
+    /// the batch, its record formatted; the burst's records then go to the log in one piece.
     mutating func answer(_ batch: DatagramBatch, count: Int, packetInfo: Bool, allocator: ByteBufferAllocator) {
         for slot in 0..<count {
             guard let client = batch.source(of: slot) else { continue }
@@ -48,9 +50,11 @@ struct DatagramServing {
                 localPort: self.localPort,
                 boundServer: self.boundServer,
                 bytesIn: payload.count,
-                bytesOut: replied
+                bytesOut: replied,
+                into: self.lines
             )
         }
+        self.lines.flush()
     }
 
     private struct Silence: DatagramResponder {

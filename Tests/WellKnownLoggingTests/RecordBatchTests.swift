@@ -1,0 +1,69 @@
+import Logging
+import NIOCore
+import Testing
+
+@testable import WellKnownLogging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct RecordBatchTests {
+    /// What the sink wrote to a pipe so far (after `flush`).
+    static func written(_ fd: Int32) -> String {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let count = read(fd, &chunk, chunk.count)
+        return String(decoding: chunk[0..<max(count, 0)], as: UTF8.self)
+    }
+
+    /// With wellknownd's handler the records of a burst are formatted as they come and reach the sink together at
+    /// `flush`, whole lines in order, exactly as `RecordLog` would have written them one by one.
+    @Test func aBurstReachesTheSinkAtFlushAsTheLinesRecordLogWrites() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let sink = LogSink(descriptor: fds[1])
+        let logger = Logger(label: "test") { label in
+            WellKnownLogHandler(label: label, sink: sink, format: .text, level: .info, journal: true)
+        }
+        let batch = RecordBatch(RecordLog(logger))
+        for port in 40000..<40003 {
+            let client = try SocketAddress(ipAddress: "198.51.100.7", port: port)
+            batch.info("datagram", SampleRecord(service: "echo", client: client, bytesIn: port - 40000))
+        }
+        sink.flush()
+        #expect(Self.written(fds[0]) == "", "nothing before the batch is flushed")
+        batch.flush()
+        sink.flush()
+        let lines = (0..<3).map {
+            "<6>level=info msg=datagram service=echo proto=udp client=198.51.100.7:\(40000 + $0) bytes_in=\($0)\n"
+        }
+        #expect(Self.written(fds[0]) == lines.joined())
+        batch.flush()
+        sink.flush()
+        #expect(Self.written(fds[0]) == "", "a flush writes each line once")
+    }
+
+    /// Above info nothing is logged, and a record is not even built.
+    @Test func aLevelAboveInfoBuildsNoRecord() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let sink = LogSink(descriptor: fds[1])
+        let logger = Logger(label: "test") { label in
+            WellKnownLogHandler(label: label, sink: sink, format: .json, level: .notice, journal: false)
+        }
+        let batch = RecordBatch(RecordLog(logger))
+        var built = 0
+        let client = try SocketAddress(ipAddress: "::1", port: 1)
+        func record() -> SampleRecord {
+            built += 1
+            return SampleRecord(service: "echo", client: client, bytesIn: 0)
+        }
+        batch.info("datagram", record())
+        batch.flush()
+        sink.flush()
+        #expect(built == 0)
+        #expect(Self.written(fds[0]) == "")
+    }
+}
