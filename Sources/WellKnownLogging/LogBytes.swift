@@ -1,6 +1,6 @@
 /// Log lines under construction, appended through a raw pointer that grows by doubling. A line is a few dozen
-/// pieces of a few bytes each, and `Array.append(contentsOf:)` cost about 100 instructions a piece (its generic
-/// Sequence path: bench/callgrind), a third of a datagram line's formatting; here a piece is a bounds check and a
+/// pieces of a few bytes each, and `Array.append(contentsOf:)` takes its generic Sequence path for every one of
+/// them (a large share of a datagram line's formatting: bench/PROFILES.md); here a piece is a bounds check and a
 /// memcpy. A class, so that the formatter's many small functions share one buffer without copy-on-write checks;
 /// each thread formats into its own.
 public final class LogBytes: LogByteSink {

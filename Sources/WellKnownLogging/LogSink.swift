@@ -24,9 +24,12 @@ public final class LogSink: @unchecked Sendable {
         case bytes([UInt8])
     }
 
-    // `pending`, `dropped` and `writing` are guarded by `state`; its value is 1 while lines wait to be written.
+    // `pending`, `pendingLines`, `dropped` and `writing` are guarded by `state`; its value is 1 while lines wait
+    // to be written.
     private let state = ConditionLock(value: 0)
     private var pending: [Entry] = []
+    /// Lines in `pending`: an entry of bytes may hold several (a `RecordBatch`'s burst).
+    private var pendingLines = 0
     private var dropped = 0
     private var writing = false
     private let capacity: Int
@@ -48,21 +51,22 @@ public final class LogSink: @unchecked Sendable {
 
     /// Queues one line for the writer thread to format. Never blocks on the descriptor.
     func write(_ line: PendingLine) {
-        self.enqueue(.line(line))
+        self.enqueue(.line(line), lines: 1)
     }
 
-    /// Queues one whole line (newline included). Never blocks on the descriptor.
-    public func write(_ line: [UInt8]) {
-        self.enqueue(.bytes(line))
+    /// Queues `lines` whole lines (newlines included), one by default. Never blocks on the descriptor.
+    public func write(_ bytes: [UInt8], lines: Int = 1) {
+        self.enqueue(.bytes(bytes), lines: lines)
     }
 
-    private func enqueue(_ entry: Entry) {
+    private func enqueue(_ entry: Entry, lines: Int) {
         self.state.lock()
         let wasEmpty = self.pending.isEmpty && self.dropped == 0
-        if self.pending.count < self.capacity {
+        if self.pendingLines + lines <= self.capacity {
             self.pending.append(entry)
+            self.pendingLines += lines
         } else {
-            self.dropped += 1
+            self.dropped += lines
         }
         // Only the first line of a batch wakes the writer; the others just join it.
         if wasEmpty {
@@ -95,6 +99,7 @@ public final class LogSink: @unchecked Sendable {
             usleep(Self.gather)
             self.state.lock()
             swap(&entries, &self.pending)
+            self.pendingLines = 0
             let dropped = self.dropped
             self.dropped = 0
             self.writing = true

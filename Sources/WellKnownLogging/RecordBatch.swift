@@ -1,9 +1,10 @@
 import Logging
 
 /// The socket-pair records of one burst (the datagrams of one recvmmsg), formatted on the spot into one buffer and
-/// handed to the sink in one piece by `flush()`. Queued one by one (`RecordLog.info`), every line was a
-/// `PendingLine` with its record boxed, a lock, and a copy and a release on the writer thread: about 2k
-/// instructions a datagram beside the formatting itself (bench/callgrind). For one thread: a `DatagramLoop`'s.
+/// handed to the sink in one piece by `flush()`. Queued one by one (`RecordLog.info`), every line is a
+/// `PendingLine` with its record boxed, a lock, and a copy and a release on the writer thread, which together cost
+/// a datagram about two thirds of what formatting its line does (bench/PROFILES.md). For one thread: a
+/// `DatagramLoop`'s.
 /// With any handler but wellknownd's own, records go through `RecordLog` as before.
 public final class RecordBatch {
     private let log: RecordLog
@@ -13,6 +14,8 @@ public final class RecordBatch {
     private let journal: Bool
     private let logsInfo: Bool
     private var lines = LogBytes(capacity: 16 << 10)
+    /// Lines in `lines`: the sink bounds what waits by lines, not by pieces.
+    private var count = 0
 
     public init(_ log: RecordLog) {
         self.log = log
@@ -39,12 +42,14 @@ public final class RecordBatch {
             time: self.journal ? nil : WellKnownLogHandler.now(),
             into: &self.lines
         )
+        self.count += 1
     }
 
     /// Hands the lines formatted since the last flush to the sink.
     public func flush() {
-        guard let sink = self.sink, self.lines.count > 0 else { return }
-        sink.write(self.lines.bytes)
+        guard let sink = self.sink, self.count > 0 else { return }
+        sink.write(self.lines.bytes, lines: self.count)
         self.lines.removeAll()
+        self.count = 0
     }
 }

@@ -109,4 +109,40 @@ import Glibc
         }
         // The read end stays open: the sink's writer thread may still write, and a closed pipe would raise SIGPIPE.
     }
+
+    /// A burst handed over in one piece counts as the lines it holds: the bound on what waits is in lines, so a
+    /// burst that does not fit is dropped whole and counted line by line.
+    @Test func aBurstCountsAsItsLinesAgainstTheBound() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        // A full pipe: the writer thread blocks on its first write, and what follows has to wait in the queue.
+        let flags = fcntl(fds[1], F_GETFL)
+        _ = fcntl(fds[1], F_SETFL, flags | O_NONBLOCK)
+        let junk = [UInt8](repeating: UInt8(ascii: "j"), count: 4096)
+        var filled = 0
+        while true {
+            let n = write(fds[1], junk, junk.count)
+            if n <= 0 { break }
+            filled += n
+        }
+        _ = fcntl(fds[1], F_SETFL, flags)
+        let sink = LogSink(descriptor: fds[1], capacity: 4)
+        sink.write(Array("first\n".utf8))
+        usleep(200_000)  // the writer has taken it and is blocked on the full pipe
+        sink.write(Array("b1\nb2\nb3\n".utf8), lines: 3)
+        sink.write(Array("c1\nc2\nc3\n".utf8), lines: 3)  // 3 + 3 > 4: dropped
+        sink.write(Array("d\n".utf8))
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while ContinuousClock.now < deadline, !String(decoding: received, as: UTF8.self).contains("dropped") {
+            let n = read(fds[0], &chunk, chunk.count)
+            if n > 0 { received += chunk[0..<n] } else { usleep(2000) }
+        }
+        #expect(
+            String(decoding: received.dropFirst(filled), as: UTF8.self)
+                == "first\nb1\nb2\nb3\nd\nwellknownd: 3 log lines dropped: the log output was too slow\n"
+        )
+    }
 }

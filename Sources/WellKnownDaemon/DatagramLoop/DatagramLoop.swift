@@ -15,9 +15,10 @@ import Glibc
 ///
 /// Why not NIO's DatagramChannel: per datagram it builds an `AddressedEnvelope` with a `SocketAddress` whose host
 /// string comes from inet_ntop, carries it through the pipeline in and out, and manages pending writes and
-/// read-complete events: about 19k of the 25k instructions a logged UDP echo cost on a NIO event loop
-/// (`bench/callgrind`, bench/PROFILES.md). Everything the daemon does around a datagram (guard, counts, reply cap,
-/// record) is `DatagramPolicy`, shared with the NIO path that still serves AF_UNIX datagram sockets.
+/// read-complete events, which together cost several times what the daemon itself does per datagram
+/// (`bench/callgrind`; the figures are in bench/PROFILES.md). Everything the daemon does around a datagram (guard,
+/// counts, reply cap, record) is `DatagramPolicy`, shared with the NIO path that still serves AF_UNIX datagram
+/// sockets.
 ///
 /// The socket list changes only on the loop's thread, between two batches: `add` and `remove` are commands woken
 /// through an eventfd, and `remove` returns once the loop has let go of the socket, so its descriptor can be

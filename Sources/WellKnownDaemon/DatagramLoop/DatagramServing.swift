@@ -10,6 +10,10 @@ struct DatagramServing {
     private let policy: DatagramPolicy
     private let lines: RecordBatch
     private var responder: any DatagramResponder
+    /// Each datagram's bytes for the responder, in one buffer kept from datagram to datagram: a reply that is the
+    /// request itself (echo) is copied out before the next one, so the buffer is ours alone again by then and is
+    /// refilled in place rather than allocated.
+    private var request = ByteBuffer()
     private let bound: SocketAddress?
     private let boundServer: String
     private let localPort: Int
@@ -34,11 +38,11 @@ struct DatagramServing {
             let payload = batch.payload(of: slot)
             guard let limit = self.policy.admit(from: client, size: payload.count) else { continue }
             let destination = packetInfo ? batch.destination(of: slot) : nil
-            var request = allocator.buffer(capacity: payload.count)
-            request.writeBytes(payload)
+            self.request.clear()
+            self.request.writeBytes(payload)
             var replied: Int?
             let peers = DatagramPeers(client: client, destination: destination, bound: self.bound)
-            if let reply = self.responder.reply(to: request, peers: peers, allocator: allocator),
+            if let reply = self.responder.reply(to: self.request, peers: peers, allocator: allocator),
                 let allowed = self.policy.allow(replyOf: reply.readableBytes, limit: limit, to: client)
             {
                 batch.queueReply(reply, count: allowed, toSenderOf: slot)
