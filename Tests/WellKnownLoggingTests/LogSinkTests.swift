@@ -44,12 +44,8 @@ import Glibc
     /// With our handler (and no logger metadata) a record goes straight to the sink; otherwise through swift-log,
     /// which merges the logger's metadata. Both give the same fields; a level above info logs nothing.
     @Test func recordsGoStraightToOurHandlerOrThroughSwiftLog() throws {
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        let sink = LogSink(descriptor: fds[1])
-        var logger = Logger(label: "test") { label in
-            WellKnownLogHandler(label: label, sink: sink, format: .text, level: .info, journal: true)
-        }
+        let (sink, directLogger, readEnd) = try pipedLogger(format: .text, level: .info, journal: true)
+        var logger = directLogger
         let record = SampleRecord(
             service: "echo",
             client: try SocketAddress(ipAddress: "::ffff:198.51.100.7", port: 40000),
@@ -66,7 +62,7 @@ import Glibc
         RecordLog(logger).info("datagram", record)
         sink.flush()
         var chunk = [UInt8](repeating: 0, count: 4096)
-        let count = read(fds[0], &chunk, chunk.count)
+        let count = read(readEnd, &chunk, chunk.count)
         let fields = "service=echo proto=udp client=198.51.100.7:40000 bytes_in=3"
         #expect(
             String(decoding: chunk[0..<max(count, 0)], as: UTF8.self)

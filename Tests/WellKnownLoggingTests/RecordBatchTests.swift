@@ -21,38 +21,37 @@ import Glibc
     /// With wellknownd's handler the records of a burst are formatted as they come and reach the sink together at
     /// `flush`, whole lines in order, exactly as `RecordLog` would have written them one by one.
     @Test func aBurstReachesTheSinkAtFlushAsTheLinesRecordLogWrites() throws {
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        let sink = LogSink(descriptor: fds[1])
-        let logger = Logger(label: "test") { label in
-            WellKnownLogHandler(label: label, sink: sink, format: .text, level: .info, journal: true)
-        }
+        let (sink, logger, readEnd) = try pipedLogger(format: .text, level: .info, journal: true)
         let batch = RecordBatch(RecordLog(logger))
         for port in 40000..<40003 {
             let client = try SocketAddress(ipAddress: "198.51.100.7", port: port)
             batch.info("datagram", SampleRecord(service: "echo", client: client, bytesIn: port - 40000))
         }
         sink.flush()
-        #expect(Self.written(fds[0]) == "", "nothing before the batch is flushed")
+        #expect(Self.written(readEnd) == "", "nothing before the batch is flushed")
         batch.flush()
         sink.flush()
         let lines = (0..<3).map {
             "<6>level=info msg=datagram service=echo proto=udp client=198.51.100.7:\(40000 + $0) bytes_in=\($0)\n"
         }
-        #expect(Self.written(fds[0]) == lines.joined())
+        #expect(Self.written(readEnd) == lines.joined())
         batch.flush()
         sink.flush()
-        #expect(Self.written(fds[0]) == "", "a flush writes each line once")
+        #expect(Self.written(readEnd) == "", "a flush writes each line once")
+        let next = try SocketAddress(ipAddress: "198.51.100.8", port: 40100)
+        batch.info("datagram", SampleRecord(service: "echo", client: next, bytesIn: 9))
+        batch.flush()
+        sink.flush()
+        #expect(
+            Self.written(readEnd)
+                == "<6>level=info msg=datagram service=echo proto=udp client=198.51.100.8:40100 bytes_in=9\n",
+            "the next burst carries its own lines only"
+        )
     }
 
     /// Above info nothing is logged, and a record is not even built.
     @Test func aLevelAboveInfoBuildsNoRecord() throws {
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        let sink = LogSink(descriptor: fds[1])
-        let logger = Logger(label: "test") { label in
-            WellKnownLogHandler(label: label, sink: sink, format: .json, level: .notice, journal: false)
-        }
+        let (sink, logger, readEnd) = try pipedLogger(format: .json, level: .notice, journal: false)
         let batch = RecordBatch(RecordLog(logger))
         var built = 0
         let client = try SocketAddress(ipAddress: "::1", port: 1)
@@ -64,6 +63,6 @@ import Glibc
         batch.flush()
         sink.flush()
         #expect(built == 0)
-        #expect(Self.written(fds[0]) == "")
+        #expect(Self.written(readEnd) == "")
     }
 }

@@ -44,3 +44,18 @@ struct SampleRecord: LogRecordFields {
         fields.int("bytes_in", self.bytesIn)
     }
 }
+
+/// wellknownd's handler writing through a `LogSink` into a pipe; `readEnd` is the pipe's other end.
+func pipedLogger(
+    format: LogFormat,
+    level: Logger.Level,
+    journal: Bool
+) throws -> (sink: LogSink, logger: Logger, readEnd: Int32) {
+    var fds: [Int32] = [0, 0]
+    try #require(pipe(&fds) == 0)
+    let sink = LogSink(descriptor: fds[1])
+    let logger = Logger(label: "test") { label in
+        WellKnownLogHandler(label: label, sink: sink, format: format, level: level, journal: journal)
+    }
+    return (sink, logger, fds[0])
+}
