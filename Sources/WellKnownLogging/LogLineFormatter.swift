@@ -4,7 +4,7 @@ import WellKnownCalendar
 
 /// The text of one log line, logfmt or JSON, written into a byte buffer without Foundation. Pure, and run by the
 /// `LogSink`'s writer thread: the event loops only queue what a line needs.
-enum LogLineFormatter {
+public enum LogLineFormatter {
 
     /// Keys that come first, in this order, so that lines of one kind line up: service, proto, client, server,
     /// duration, bytes_in, bytes_out, end, reply; the rest follow sorted. A `switch`, so no hashing per line.
@@ -84,11 +84,11 @@ enum LogLineFormatter {
         time: WallClockTime?,
         into out: inout LogBytes
     ) {
-        if journal {
-            out.append(UInt8(ascii: "<"))
-            out.appendDecimal(level.syslogPriority)
-            out.append(UInt8(ascii: ">"))
+        Self.appendOpening(level: level, format: format, journal: journal, timed: time != nil, to: out)
+        if let time {
+            Self.appendTimestamp(time, to: &out)
         }
+        Self.appendLevel(level, message: message, format: format, timed: time != nil, to: out)
         let found = metadata.isEmpty ? nil : Self.record(in: metadata)
         let record = explicitRecord ?? found
         var entries = metadata.isEmpty || (metadata.count == 1 && found != nil) ? [] : Self.ordered(metadata)
@@ -102,15 +102,6 @@ enum LogLineFormatter {
         }
         switch format {
         case .text:
-            if let time {
-                out.appendLiteral("ts=")
-                Self.appendTimestamp(time, to: &out)
-                out.append(UInt8(ascii: " "))
-            }
-            out.appendLiteral("level=")
-            out.appendLiteral(level.literal)
-            out.appendLiteral(" msg=")
-            Self.appendLogfmtValue(message, to: &out)
             appendRecord(.text)
             for (key, value) in entries {
                 out.append(UInt8(ascii: " "))
@@ -119,16 +110,6 @@ enum LogLineFormatter {
                 Self.appendLogfmtValue(Self.flatten(value), to: &out)
             }
         case .json:
-            out.append(UInt8(ascii: "{"))
-            if let time {
-                out.appendLiteral("\"ts\":\"")
-                Self.appendTimestamp(time, to: &out)
-                out.appendLiteral("\",")
-            }
-            out.appendLiteral("\"level\":\"")
-            out.appendLiteral(level.literal)
-            out.appendLiteral("\",\"msg\":")
-            Self.appendJSONString(message, to: &out)
             appendRecord(.json)
             for (key, value) in entries {
                 out.append(UInt8(ascii: ","))
@@ -136,42 +117,94 @@ enum LogLineFormatter {
                 out.append(UInt8(ascii: ":"))
                 Self.appendJSONValue(value, to: &out)
             }
+        }
+        Self.appendClosing(format: format, to: out)
+    }
+
+    /// What comes before the timestamp (`timed`) or the level: the journal's priority, `ts=` or `{"ts":"`. With
+    /// `appendLevel` and `appendClosing`, the frame of every line, shared with lines cut into a template
+    /// (`DatagramLine`).
+    public static func appendOpening(
+        level: Logger.Level,
+        format: LogFormat,
+        journal: Bool,
+        timed: Bool,
+        to out: LogBytes
+    ) {
+        var out = out
+        if journal {
+            out.append(UInt8(ascii: "<"))
+            out.appendDecimal(level.syslogPriority)
+            out.append(UInt8(ascii: ">"))
+        }
+        switch format {
+        case .text:
+            if timed {
+                out.appendLiteral("ts=")
+            }
+        case .json:
+            out.append(UInt8(ascii: "{"))
+            if timed {
+                out.appendLiteral("\"ts\":\"")
+            }
+        }
+    }
+
+    /// The level and the message, after the timestamp when the line is `timed`; the record's fields follow.
+    public static func appendLevel(
+        _ level: Logger.Level,
+        message: String,
+        format: LogFormat,
+        timed: Bool,
+        to out: LogBytes
+    ) {
+        var out = out
+        switch format {
+        case .text:
+            if timed {
+                out.append(UInt8(ascii: " "))
+            }
+            out.appendLiteral("level=")
+            out.appendLiteral(level.literal)
+            out.appendLiteral(" msg=")
+            Self.appendLogfmtValue(message, to: &out)
+        case .json:
+            if timed {
+                out.appendLiteral("\",")
+            }
+            out.appendLiteral("\"level\":\"")
+            out.appendLiteral(level.literal)
+            out.appendLiteral("\",\"msg\":")
+            Self.appendJSONString(message, to: &out)
+        }
+    }
+
+    /// The end of a line, after its fields.
+    public static func appendClosing(format: LogFormat, to out: LogBytes) {
+        if format == .json {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "\n"))
     }
 
-    /// `2026-11-27T05:10:00.123Z`. The date and time up to the second are formatted once per second and thread.
+    /// `2026-11-27T05:10:00.123Z`, through this thread's `LogTimestamps`.
     static func appendTimestamp(_ time: WallClockTime, to out: inout LogBytes) {
-        let cache =
-            Self.timestampCache.currentValue
+        let slot =
+            Self.timestamps.currentValue
             ?? {
-                let fresh = TimestampCache()
-                Self.timestampCache.currentValue = fresh
+                let fresh = ThreadTimestamps()
+                Self.timestamps.currentValue = fresh
                 return fresh
             }()
-        if cache.second != time.secondsSinceEpoch {
-            var w = ASCIIWriter(capacity: 20)
-            w.appendISO8601(CivilTime(secondsSinceEpoch: time.secondsSinceEpoch))
-            cache.second = time.secondsSinceEpoch
-            cache.prefix = w.bytes
-        }
-        out.append(contentsOf: cache.prefix)
-        let millis = Int(time.nanoseconds) / 1_000_000
-        out.append(UInt8(ascii: "."))
-        out.append(UInt8(ascii: "0") + UInt8(millis / 100))
-        out.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
-        out.append(UInt8(ascii: "0") + UInt8(millis % 10))
-        out.append(UInt8(ascii: "Z"))
+        slot.timestamps.append(time, to: out)
     }
 
     /// Unchecked: each instance lives in one thread's slot and is only ever touched by that thread.
-    private final class TimestampCache: @unchecked Sendable {
-        var second: Int64 = .min
-        var prefix: [UInt8] = []
+    private final class ThreadTimestamps: @unchecked Sendable {
+        let timestamps = LogTimestamps()
     }
 
-    private static let timestampCache = ThreadSpecificVariable<TimestampCache>()
+    private static let timestamps = ThreadSpecificVariable<ThreadTimestamps>()
 
     private static func flatten(_ value: Logger.Metadata.Value) -> String {
         switch value {

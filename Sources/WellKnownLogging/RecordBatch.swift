@@ -39,9 +39,23 @@ public final class RecordBatch {
             record: record(),
             format: self.format,
             journal: self.journal,
-            time: self.journal ? nil : WellKnownLogHandler.now(),
+            time: self.journal ? nil : LogTimestamps.now(),
             into: &self.lines
         )
+        self.count += 1
+    }
+
+    /// How lines look when they can be written whole by the caller (`appendLine`): with wellknownd's own handler
+    /// logging info lines; nil with any other handler, or when info lines are not logged.
+    public var lineFormat: (format: LogFormat, journal: Bool)? {
+        self.sink != nil && self.logsInfo ? (self.format, self.journal) : nil
+    }
+
+    /// Appends one whole line, newline included, that `write` formats (a line template's: `DatagramLine`), for
+    /// `flush` to hand over with the others. Only when `lineFormat` is not nil; otherwise `info` is the way in.
+    public func appendLine(_ write: (LogBytes) -> Void) {
+        guard self.lineFormat != nil else { return }
+        write(self.lines)
         self.count += 1
     }
 

@@ -1,13 +1,4 @@
 import Logging
-import WellKnownCalendar
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// wellknownd's swift-log handler: one line per record, formatted without Foundation by the `LogSink`'s writer
 /// thread (the logging thread only reads the clock and queues the event).
@@ -59,7 +50,7 @@ public struct WellKnownLogHandler: LogHandler {
                 record: nil,
                 format: self.format,
                 journal: self.journal,
-                time: self.journal ? nil : Self.now()
+                time: self.journal ? nil : LogTimestamps.now()
             )
         )
     }
@@ -76,14 +67,8 @@ public struct WellKnownLogHandler: LogHandler {
                 record: record,
                 format: self.format,
                 journal: self.journal,
-                time: self.journal ? nil : Self.now()
+                time: self.journal ? nil : LogTimestamps.now()
             )
         )
-    }
-
-    static func now() -> WallClockTime {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return WallClockTime(secondsSinceEpoch: Int64(ts.tv_sec), nanoseconds: Int32(ts.tv_nsec))
     }
 }

@@ -49,6 +49,31 @@ import Glibc
         )
     }
 
+    /// Lines a template writes whole join the burst in order; only wellknownd's handler logging info lines takes
+    /// them.
+    @Test func wholeLinesJoinTheBurstWhenTheHandlerTakesThem() throws {
+        let (sink, logger, readEnd) = try pipedLogger(format: .json, level: .info, journal: false)
+        let batch = RecordBatch(RecordLog(logger))
+        #expect(batch.lineFormat?.format == .json)
+        #expect(batch.lineFormat?.journal == false)
+        let client = try SocketAddress(ipAddress: "198.51.100.7", port: 40000)
+        batch.info("datagram", SampleRecord(service: "echo", client: client, bytesIn: 1))
+        batch.appendLine { $0.append(contentsOf: Array("{\"whole\":1}\n".utf8)) }
+        batch.flush()
+        sink.flush()
+        let lines = Self.written(readEnd).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.last == "{\"whole\":1}")
+
+        let (_, quiet, quietEnd) = try pipedLogger(format: .text, level: .notice, journal: false)
+        let above = RecordBatch(RecordLog(quiet))
+        #expect(above.lineFormat == nil)
+        above.appendLine { $0.append(contentsOf: Array("never\n".utf8)) }
+        above.flush()
+        #expect(Self.written(quietEnd) == "")
+        #expect(RecordBatch(RecordLog(Logger(label: "other") { _ in SwiftLogNoOpLogHandler() })).lineFormat == nil)
+    }
+
     /// Above info nothing is logged, and a record is not even built.
     @Test func aLevelAboveInfoBuildsNoRecord() throws {
         let (sink, logger, readEnd) = try pipedLogger(format: .json, level: .notice, journal: false)

@@ -79,7 +79,8 @@ struct DatagramPolicy: Sendable {
     }
 
     /// The datagram's socket-pair line; `bytesOut` nil when no reply went out. `batch`: where a `DatagramLoop`
-    /// gathers the lines of one burst; without one the line is queued on its own.
+    /// gathers the lines of one burst, written from `template` when wellknownd's own handler logs them; without a
+    /// batch the line is queued on its own.
     func record(
         client: SocketAddress,
         destination: SocketAddress?,
@@ -87,7 +88,8 @@ struct DatagramPolicy: Sendable {
         boundServer: String,
         bytesIn: Int,
         bytesOut: Int?,
-        into batch: RecordBatch? = nil
+        into batch: RecordBatch? = nil,
+        template: DatagramLine? = nil
     ) {
         // Built only if the line is logged: the loggers take it as an autoclosure.
         func record() -> DatagramRecord {
@@ -102,9 +104,21 @@ struct DatagramPolicy: Sendable {
             )
         }
         if let batch {
-            batch.info("datagram", record())
+            if let template {
+                batch.appendLine {
+                    template.append(
+                        client: client,
+                        destination: destination,
+                        bytesIn: bytesIn,
+                        bytesOut: bytesOut,
+                        to: $0
+                    )
+                }
+            } else {
+                batch.info(DatagramRecord.message, record())
+            }
         } else {
-            self.records.info("datagram", record())
+            self.records.info(DatagramRecord.message, record())
         }
     }
 

@@ -9,6 +9,8 @@ struct DatagramServing {
     let generation: Int
     private let policy: DatagramPolicy
     private let lines: RecordBatch
+    /// The line's constant pieces, formatted once; nil when another handler than wellknownd's takes the lines.
+    private let template: DatagramLine?
     private var responder: any DatagramResponder
     /// Each datagram's bytes for the responder, in one buffer kept from datagram to datagram: a reply that is the
     /// request itself (echo) is copied out before the next one, so the buffer is ours alone again by then and is
@@ -26,8 +28,19 @@ struct DatagramServing {
         // the safe answer if it ever had not.
         self.responder = route.instance.makeDatagramResponder() ?? Silence()
         self.bound = bound
-        self.boundServer = bound?.logDescription ?? "?"
-        self.localPort = bound?.port ?? 0
+        let localPort = bound?.port ?? 0
+        let boundServer = bound?.logDescription ?? "?"
+        self.localPort = localPort
+        self.boundServer = boundServer
+        self.template = self.lines.lineFormat.map {
+            DatagramLine(
+                format: $0.format,
+                journal: $0.journal,
+                service: route.counters.service,
+                localPort: localPort,
+                boundServer: boundServer
+            )
+        }
     }
 
     /// Answers the `count` datagrams in `batch`: each through the policy and the responder, its reply queued in
@@ -55,7 +68,8 @@ struct DatagramServing {
                 boundServer: self.boundServer,
                 bytesIn: payload.count,
                 bytesOut: replied,
-                into: self.lines
+                into: self.lines,
+                template: self.template
             )
         }
         self.lines.flush()

@@ -1,0 +1,153 @@
+import NIOCore
+import Testing
+import WellKnownCalendar
+
+@testable import WellKnownDaemon
+@testable import WellKnownLogging
+
+/// A socket's line template writes what the formatter writes for the same `DatagramRecord`, byte for byte, in
+/// every format and for every kind of address: the template is only a faster way to the same line.
+@Suite struct DatagramLineTests {
+    static let time = WallClockTime(secondsSinceEpoch: 1_795_565_088, nanoseconds: 7_000_000)
+
+    static func address(_ ip: String, _ port: Int) -> SocketAddress? {
+        try? SocketAddress(ipAddress: ip, port: port)
+    }
+
+    struct Case {
+        let service: String
+        let bound: String
+        let client: SocketAddress?
+        let destination: SocketAddress?
+        let bytesIn: Int
+        let bytesOut: Int?
+    }
+
+    static let cases: [Case] = {
+        let clients = [
+            address("127.0.0.1", 5), address("::ffff:198.51.100.7", 40001), address("::1", 65535),
+            address("2001:db8::1", 1234),
+        ]
+        let destinations = [nil, address("127.0.0.2", 0), address("::1", 0), address("::ffff:192.0.2.1", 0)]
+        var cases: [Case] = []
+        for client in clients {
+            for destination in destinations {
+                for (bytesIn, bytesOut) in [(0, nil), (32, 32), (65507, 0), (1_000_000, 12_345_678)] as [(Int, Int?)] {
+                    cases.append(
+                        Case(
+                            service: "echo",
+                            bound: "127.0.0.1:6007",
+                            client: client,
+                            destination: destination,
+                            bytesIn: bytesIn,
+                            bytesOut: bytesOut
+                        )
+                    )
+                }
+            }
+        }
+        // Constant pieces that need quoting and escaping, formatted once, as the formatter does every time.
+        cases.append(
+            Case(
+                service: "an \"odd\"=name",
+                bound: "?",
+                client: clients[0],
+                destination: nil,
+                bytesIn: 1,
+                bytesOut: nil
+            )
+        )
+        cases.append(
+            Case(service: "time", bound: "[::]:37", client: clients[2], destination: nil, bytesIn: 0, bytesOut: 4)
+        )
+        return cases
+    }()
+
+    static func formatterLine(_ c: Case, client: SocketAddress, format: LogFormat, journal: Bool) -> [UInt8] {
+        var out = LogBytes()
+        LogLineFormatter.formatLine(
+            level: .info,
+            message: "datagram",
+            metadata: [:],
+            record: DatagramRecord(
+                service: c.service,
+                client: client,
+                destination: c.destination,
+                localPort: 6007,
+                boundServer: c.bound,
+                bytesIn: c.bytesIn,
+                bytesOut: c.bytesOut
+            ),
+            format: format,
+            journal: journal,
+            time: journal ? nil : Self.time,
+            into: &out
+        )
+        return out.bytes
+    }
+
+    @Test(arguments: LogFormat.allCases, [false, true])
+    func theTemplateWritesTheFormattersLine(format: LogFormat, journal: Bool) throws {
+        var templates: [String: DatagramLine] = [:]
+        for c in Self.cases {
+            let client = try #require(c.client)
+            let key = c.service + "|" + c.bound
+            let template =
+                templates[key]
+                ?? DatagramLine(
+                    format: format,
+                    journal: journal,
+                    service: c.service,
+                    localPort: 6007,
+                    boundServer: c.bound,
+                    now: { Self.time }
+                )
+            templates[key] = template
+            let out = LogBytes()
+            // Twice into one buffer: a burst's lines follow one another, and the template keeps nothing of the
+            // last line but its second's timestamp.
+            template.append(
+                client: client,
+                destination: c.destination,
+                bytesIn: c.bytesIn,
+                bytesOut: c.bytesOut,
+                to: out
+            )
+            template.append(
+                client: client,
+                destination: c.destination,
+                bytesIn: c.bytesIn,
+                bytesOut: c.bytesOut,
+                to: out
+            )
+            let expected = Self.formatterLine(c, client: client, format: format, journal: journal)
+            #expect(
+                String(decoding: out.bytes, as: UTF8.self) == String(decoding: expected + expected, as: UTF8.self)
+            )
+        }
+    }
+
+    /// The line itself, so that a change made to both the record and the template alike still shows.
+    @Test func aWildcardSocketsLineNamesTheDestination() throws {
+        let template = DatagramLine(
+            format: .text,
+            journal: false,
+            service: "echo",
+            localPort: 7,
+            boundServer: "[::]:7",
+            now: { Self.time }
+        )
+        let out = LogBytes()
+        template.append(
+            client: try #require(Self.address("::ffff:198.51.100.7", 40001)),
+            destination: Self.address("::ffff:192.0.2.1", 0),
+            bytesIn: 3,
+            bytesOut: nil,
+            to: out
+        )
+        #expect(
+            String(decoding: out.bytes, as: UTF8.self)
+                == "ts=2026-11-25T00:04:48.007Z level=info msg=datagram service=echo proto=udp client=198.51.100.7:40001 server=192.0.2.1:7 bytes_in=3 bytes_out=0 reply=none\n"
+        )
+    }
+}
