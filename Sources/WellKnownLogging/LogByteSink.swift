@@ -3,6 +3,8 @@
 public protocol LogByteSink {
     mutating func append(_ byte: UInt8)
     mutating func append(contentsOf bytes: UnsafeRawBufferPointer)
+    /// A number in ASCII digits, `-` first if negative.
+    mutating func appendDecimal(_ value: Int)
 }
 
 extension Array: LogByteSink where Element == UInt8 {}

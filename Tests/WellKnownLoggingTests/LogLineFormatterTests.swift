@@ -73,7 +73,10 @@ import Glibc
         #expect(String(decoding: out.bytes, as: UTF8.self) == expected)
     }
 
-    @Test(arguments: [0, 7, 10, 99, 100, 40001, -1, -42, Int.max, Int.min])
+    @Test(arguments: [
+        0, 7, 9, 10, 99, 100, 999, 1000, 40001, 65535, 999_999_999_999_999_999, 1_000_000_000_000_000_000, -1, -42,
+        Int.max, Int.min,
+    ])
     func decimalsAreWrittenLikeSwiftWritesThem(value: Int) {
         var array: [UInt8] = Array("x=".utf8)
         array.appendDecimal(value)
@@ -85,6 +88,25 @@ import Glibc
             line.appendDecimal(value)
         }
         #expect(String(decoding: line.bytes, as: UTF8.self) == String(repeating: "x=\(value)", count: 8))
+    }
+
+    /// Every octet in every position, with and without a port, as the digit by digit writer has them: a line
+    /// buffer writes an octet from a table in one store whose last byte the next piece writes over.
+    @Test func dottedQuadsOfEveryOctetAreWrittenWhole() {
+        let line = LogBytes(capacity: 16)
+        var expected: [UInt8] = []
+        for octet in UInt32(0)...255 {
+            let value = octet << 24 | (255 - octet) << 16 | (octet / 3) << 8 | (octet * 7 & 0xFF)
+            let port: Int? = octet % 2 == 0 ? Int(octet) * 257 : nil
+            line.appendDottedQuad(value, port: port)
+            line.append(UInt8(ascii: " "))
+            expected.appendDottedQuad(value, port: port)
+            expected.append(UInt8(ascii: " "))
+        }
+        #expect(String(decoding: line.bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        let last = LogBytes()
+        last.appendDottedQuad(0xC633_6407, port: nil)
+        #expect(String(decoding: last.bytes, as: UTF8.self) == "198.51.100.7")
     }
 
     @Test func durationsHaveFourDecimals() {
