@@ -125,6 +125,33 @@ import Glibc
         await socket.close()
     }
 
+    /// Datagrams from two clients, interleaved, are each recorded with their own sender: the batch keeps the last
+    /// sender's address for the datagrams that follow from it, and only for those.
+    @Test func interleavedClientsAreEachRecordedAsThemselves() async throws {
+        let logs = CapturedLogs()
+        let echo = try Self.route(.echo)
+        let socket = try await Self.serve(echo, logs: logs)
+        let port = try #require(socket.localAddress?.port)
+        let first = try Client()
+        let second = try Client()
+        // The first client's datagrams are one byte long, the second's two.
+        for sender in [first, second, first, first, second, second, first, second] {
+            try sender.send(sender === first ? [1] : [2, 2], to: port)
+        }
+        for _ in 0..<4 {
+            #expect(first.receive() == [1])
+            #expect(second.receive() == [2, 2])
+        }
+        let records = logs.all.filter { $0.message == "datagram" }
+        #expect(records.count == 8)
+        for record in records {
+            let client = record.metadata["client"]
+            let size = client == "127.0.0.1:\(first.port)" ? "1" : client == "127.0.0.1:\(second.port)" ? "2" : "?"
+            #expect(record.metadata["bytes_in"] == size, "\(client ?? "no client")")
+        }
+        await socket.close()
+    }
+
     /// Every size from empty to the largest IPv4 payload comes back byte for byte: the slots are as large as a
     /// datagram can be, and a reply is never cut or mixed with its neighbour's.
     @Test func echoReturnsDatagramsOfAnySizeByteForByte() async throws {

@@ -23,6 +23,11 @@ final class DatagramBatch {
     private let controlSpace: Int
     private let receiveBytes: UnsafeMutableRawPointer
     private let replyBytes: UnsafeMutableRawPointer
+    /// The last sender, kept for the datagrams that follow from it: a `SocketAddress` costs an allocation and its
+    /// release, and a client usually sends more than one datagram in a row.
+    private var lastSource: SocketAddress?
+    private var lastSourceName = sockaddr_storage()
+    private var lastSourceLength = 0
     /// Replies waiting for `sendQueued`.
     private(set) var queued = 0
 
@@ -79,7 +84,17 @@ final class DatagramBatch {
 
     /// The sender of datagram `slot`; nil for anything but IPv4 and IPv6 (which an IP socket never reports).
     func source(of slot: Int) -> SocketAddress? {
-        Self.address(self.names + slot)
+        let length = Int(self.received[slot].msg_hdr.msg_namelen)
+        if let last = self.lastSource, length == self.lastSourceLength,
+            memcmp(self.names + slot, &self.lastSourceName, length) == 0
+        {
+            return last
+        }
+        let source = Self.address(self.names + slot)
+        self.lastSource = source
+        self.lastSourceLength = length
+        self.lastSourceName = self.names[slot]
+        return source
     }
 
     /// The bytes of datagram `slot`.
