@@ -78,20 +78,23 @@ final class Daemon: Service {
             for listener in listeners {
                 try await listener.resume()
             }
+            // Served, then scrapable: a scrape before `serving` is set would find no listeners (an inherited
+            // endpoint can have a request waiting from the start).
+            self.serving.withLockedValue {
+                $0 = Serving(
+                    prepared: prepared,
+                    plan: plan,
+                    listeners: listeners,
+                    datagramGuard: datagramGuard,
+                    metrics: metricsEndpoint
+                )
+            }
             try await metricsEndpoint?.resume()
         } catch {
+            self.serving.withLockedValue { $0 = nil }
             await Self.close(listeners)
             await metricsEndpoint?.close()
             throw error
-        }
-        self.serving.withLockedValue {
-            $0 = Serving(
-                prepared: prepared,
-                plan: plan,
-                listeners: listeners,
-                datagramGuard: datagramGuard,
-                metrics: metricsEndpoint
-            )
         }
         self.metrics.applied(reload: false)
         var startedMetadata: Logger.Metadata = [
