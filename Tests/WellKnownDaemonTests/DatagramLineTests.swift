@@ -106,20 +106,15 @@ import WellKnownCalendar
             let out = LogBytes()
             // Twice into one buffer: a burst's lines follow one another, and the template keeps nothing of the
             // last line but its second's timestamp.
-            template.append(
-                client: client,
-                destination: c.destination,
-                bytesIn: c.bytesIn,
-                bytesOut: c.bytesOut,
-                to: out
-            )
-            template.append(
-                client: client,
-                destination: c.destination,
-                bytesIn: c.bytesIn,
-                bytesOut: c.bytesOut,
-                to: out
-            )
+            for _ in 0..<2 {
+                template.append(
+                    client: client,
+                    destination: c.destination,
+                    bytesIn: c.bytesIn,
+                    bytesOut: c.bytesOut,
+                    to: out
+                )
+            }
             let expected = Self.formatterLine(c, client: client, format: format, journal: journal)
             #expect(
                 String(decoding: out.bytes, as: UTF8.self) == String(decoding: expected + expected, as: UTF8.self)
