@@ -95,14 +95,12 @@ public enum LogLineFormatter {
         if found != nil {
             entries.removeAll { $0.key == LogRecord.key }
         }
-        func appendRecord(_ format: LogFormat) {
-            guard let record else { return }
+        if let record {
             var writer = LogFieldWriter(format: format, out: out)
             record.write(to: &writer)
         }
         switch format {
         case .text:
-            appendRecord(.text)
             for (key, value) in entries {
                 out.append(UInt8(ascii: " "))
                 out.append(contentsOf: key.utf8)
@@ -110,7 +108,6 @@ public enum LogLineFormatter {
                 Self.appendLogfmtValue(Self.flatten(value), to: &out)
             }
         case .json:
-            appendRecord(.json)
             for (key, value) in entries {
                 out.append(UInt8(ascii: ","))
                 Self.appendJSONString(key, to: &out)
