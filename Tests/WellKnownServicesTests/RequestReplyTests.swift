@@ -47,6 +47,18 @@ import WellKnownServices
         _ = try? channel.finish()
     }
 
+    @Test func repliesWaitingForAReadCompleteAreFlushedWhenThePeerStopsReading() throws {
+        let channel = try streamChannel(try instance(.echo).makeStreamHandlers())
+        try channel.connect(to: client).wait()
+        // A read without its read-complete: the echo is written, not yet flushed.
+        channel.pipeline.fireChannelRead(ByteBuffer(string: "pending"))
+        #expect(try drainOutbound(channel).isEmpty)
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(try drainOutbound(channel) == Array("pending".utf8))
+        _ = try? channel.finish()
+    }
+
     @Test(arguments: [0, 1, 2048, 65507])
     func datagramComesBackWhole(size: Int) throws {
         let channel = EmbeddedChannel()
