@@ -103,6 +103,25 @@ import WellKnownServices
         #expect(answered.count == 3, "50 sources the table cannot hold get one burst between them")
     }
 
+    @Test func aFloodOfNewSourcesIntoAFullTablePurgesItAtMostOnceASecond() throws {
+        let clock = ManualClock()
+        var buckets = SourceBuckets(rate: 0.001, burst: 3, maximumSources: 100)
+        for n in 0..<100 {
+            #expect(buckets.take(try #require(SourceKey(try address("10.0.0.\(n + 1)", 1))), now: clock.now))
+        }
+        for n in 0..<1000 {
+            _ = buckets.take(try #require(SourceKey(try address("10.1.\(n / 250).\(n % 250 + 1)", 1))), now: clock.now)
+        }
+        #expect(buckets.purges == 1, "every bucket was used and none is full: one pass, then the overflow bucket")
+        #expect(buckets.buckets.count == 101)
+        clock.advance(.milliseconds(999))
+        _ = buckets.take(try #require(SourceKey(try address("10.2.0.1", 1))), now: clock.now)
+        #expect(buckets.purges == 1)
+        clock.advance(.milliseconds(1))
+        _ = buckets.take(try #require(SourceKey(try address("10.2.0.2", 1))), now: clock.now)
+        #expect(buckets.purges == 2)
+    }
+
     @Test(arguments: [(0, 64), (1, 64), (64, 64), (100, 100), (1000, 1000)] as [(Int, Int)])
     func repliesAreCappedAtTheRequestSizeOrTheFloor(request: Int, limit: Int) {
         #expect(self.state().replyLimit(requestSize: request) == limit)

@@ -2,12 +2,19 @@ import NIOCore
 
 /// Token buckets per source, at most `maximumSources` of them: when the table is full, sources whose buckets are
 /// full again (quiet long enough) are forgotten, and if that frees nothing, new sources share one overflow bucket.
-/// Memory stays bounded however many sources a flood invents, and none of them escapes the limit.
+/// Memory stays bounded however many sources a flood invents, and none of them escapes the limit. Forgetting is a
+/// pass over the whole table, so it is done at most once a second: a flood of new sources into a full table would
+/// otherwise pay that pass for every datagram (65,536 entries each time, with the default table) and stall the loop
+/// for every client.
 struct SourceBuckets: Sendable {
     let rate: Double
     let burst: Int
     let maximumSources: Int
     private(set) var buckets: [SourceKey: TokenBucket] = [:]
+    private var nextPurge: NIODeadline?
+    /// How many times the table has been purged of sources whose buckets are full.
+    private(set) var purges = 0
+    static let purgeInterval = TimeAmount.seconds(1)
 
     init(rate: Double, burst: Int, maximumSources: Int) {
         self.rate = rate
@@ -19,7 +26,11 @@ struct SourceBuckets: Sendable {
     mutating func take(_ source: SourceKey, now: NIODeadline) -> Bool {
         var key = source
         if self.buckets.count >= self.maximumSources, self.buckets[key] == nil {
-            self.buckets = self.buckets.filter { !$0.value.isFull(now: now) }
+            if self.nextPurge.map({ now >= $0 }) ?? true {
+                self.buckets = self.buckets.filter { !$0.value.isFull(now: now) }
+                self.purges += 1
+                self.nextPurge = now + Self.purgeInterval
+            }
             if self.buckets.count >= self.maximumSources {
                 key = .overflow
             }
