@@ -103,6 +103,21 @@ import WellKnownServices
         #expect(answered.count == 3, "50 sources the table cannot hold get one burst between them")
     }
 
+    @Test func runsFromSourcesInTurnEachTakeFromTheirOwnBucket() throws {
+        // Runs are how clients send, and a run's bucket is found without a lookup after its second datagram: a
+        // remembered place that outlived a run would charge the next source's datagrams to the wrong bucket.
+        let guardState = self.state(UDPGuardConfiguration(perSourceRate: 0.001, perSourceBurst: 4))
+        let sources = try ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map { try address($0, 40000) }
+        var answered = [0, 0, 0]
+        for (round, run) in [(0, 3), (1, 1), (0, 3), (2, 5), (1, 2), (0, 1), (1, 4), (2, 1)].enumerated() {
+            for _ in 0..<run.1 where guardState.admit(from: sources[run.0]) == nil {
+                answered[run.0] += 1
+            }
+            #expect(guardState.trackedSources == Set([0, 1, 0, 2, 1, 0, 1, 2].prefix(round + 1)).count)
+        }
+        #expect(answered == [4, 4, 4], "7, 7 and 6 sent: each source its own burst of 4")
+    }
+
     @Test func aFloodOfNewSourcesIntoAFullTablePurgesItAtMostOnceASecond() throws {
         let clock = ManualClock()
         var buckets = SourceBuckets(rate: 0.001, burst: 3, maximumSources: 100)
