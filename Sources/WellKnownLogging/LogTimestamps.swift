@@ -8,11 +8,14 @@ import Musl
 import Darwin
 #endif
 
-/// Log timestamps, `2026-11-27T05:10:00.123Z`, the date and time up to the second formatted once per second. For
-/// one thread: the formatter keeps one per thread, a line template (`DatagramLine`) one of its own.
+/// Log timestamps, `2026-11-27T05:10:00.123Z`: the date and time up to the second formatted once per second, the
+/// milliseconds written into the stamp once per millisecond, so that the lines of one burst (a batch of datagrams
+/// is answered within one) copy one stamp. For one thread: the formatter keeps one per thread, a line template
+/// (`DatagramLine`) one of its own.
 public final class LogTimestamps {
     private var second: Int64 = .min
-    private var prefix: [UInt8] = []
+    private var millisecond = -1
+    private var stamp: [UInt8] = []
 
     public init() {}
 
@@ -25,17 +28,20 @@ public final class LogTimestamps {
 
     public func append(_ time: WallClockTime, to out: LogBytes) {
         if self.second != time.secondsSinceEpoch {
-            var w = ASCIIWriter(capacity: 20)
+            var w = ASCIIWriter(capacity: 24)
             w.appendISO8601(CivilTime(secondsSinceEpoch: time.secondsSinceEpoch))
             self.second = time.secondsSinceEpoch
-            self.prefix = w.bytes
+            self.millisecond = -1
+            self.stamp = w.bytes + Array(".000Z".utf8)
         }
-        out.append(contentsOf: self.prefix)
         let millis = Int(time.nanoseconds) / 1_000_000
-        out.append(UInt8(ascii: "."))
-        out.append(UInt8(ascii: "0") + UInt8(millis / 100))
-        out.append(UInt8(ascii: "0") + UInt8(millis / 10 % 10))
-        out.append(UInt8(ascii: "0") + UInt8(millis % 10))
-        out.append(UInt8(ascii: "Z"))
+        if millis != self.millisecond {
+            self.millisecond = millis
+            let end = self.stamp.count - 1
+            self.stamp[end - 3] = UInt8(ascii: "0") + UInt8(millis / 100)
+            self.stamp[end - 2] = UInt8(ascii: "0") + UInt8(millis / 10 % 10)
+            self.stamp[end - 1] = UInt8(ascii: "0") + UInt8(millis % 10)
+        }
+        out.append(contentsOf: self.stamp)
     }
 }
