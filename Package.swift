@@ -5,7 +5,9 @@ import PackageDescription
 // - WellKnownCalendar: calendar arithmetic and ASCII digits, no dependencies: daytime lines and log stamps.
 // - WellKnownServices: protocol handlers and their pure cores; NIOCore only, clock and randomness injected.
 // - WellKnownConfig: YAML -> Configuration with positioned errors; knows no NIO.
-// - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon.
+// - WellKnownLogging: the log handler, its line formats and its writer thread; knows no service and no daemon. Into
+//   a regular file, the writer has the pages behind it written back and dropped through CLogFile (sync_file_range,
+//   another GNU extension).
 // - WellKnownDaemon: sockets, socket activation, signals, limits, lifecycle, the metrics endpoint; the only place
 //   that touches fds, the environment and libsystemd (CSystemd, a system library: libsystemd-dev). Its UDP loop
 //   calls recvmmsg/sendmmsg through CDatagramIO, a few lines of C: Glibc's Swift module lacks the GNU extensions.
@@ -36,6 +38,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CSockDiag"),
         .target(name: "CDatagramIO"),
+        .target(name: "CLogFile"),
         .target(name: "WellKnownCalendar"),
         .target(
             name: "WellKnownServices",
@@ -47,6 +50,7 @@ let package = Package(
         .target(
             name: "WellKnownLogging",
             dependencies: [
+                "CLogFile",
                 "WellKnownCalendar",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

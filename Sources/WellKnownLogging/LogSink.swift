@@ -17,7 +17,8 @@ import Darwin
 /// one write(2) per batch, lines whole: formatting, the larger part of a log line's cost, happens off the event
 /// loops. When the descriptor is slow (a full pipe, a stalled terminal) and `capacity` lines are waiting, new lines
 /// are dropped and counted, and a line saying how many went missing is written once there is room again: memory
-/// stays bounded and no event loop ever waits on the descriptor.
+/// stays bounded and no event loop ever waits on the descriptor. Into a regular file, the pages a window behind its
+/// end are written back and dropped from the page cache (`LogFilePages`).
 public final class LogSink: @unchecked Sendable {
     private enum Entry {
         case line(PendingLine)
@@ -92,6 +93,7 @@ public final class LogSink: @unchecked Sendable {
         var entries: [Entry] = []
         entries.reserveCapacity(1024)
         var batch = LogBytes(capacity: 256 << 10)
+        var pages = LogFilePages(descriptor: self.descriptor)
         while true {
             self.state.lock(whenValue: 1)
             // Let a busy moment's lines gather: one wake-up, one format pass and one write for all of them.
@@ -119,6 +121,7 @@ public final class LogSink: @unchecked Sendable {
             }
             self.writeAll(batch)
             batch.removeAll()
+            pages?.wrote()
 
             self.state.lock()
             self.writing = false
