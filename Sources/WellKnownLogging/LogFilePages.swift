@@ -11,8 +11,8 @@ import Darwin
 /// The pages of a log file that is a regular file, written back and dropped from the page cache a window behind
 /// the file's end. A log written at tens of MB/s would otherwise fill the page cache with lines no one reads again,
 /// pushing out what the machine does read; and a growing file takes every page new from the kernel's free memory,
-/// which on a VM that hands free memory back to its host (free page reporting) costs a host fault for each
-/// (bench/HISTORY.md: 3.4 ms of CPU per MB into new pages here, 0.5 ms with the pages recycled, writeback included).
+/// which on a VM that hands free memory back to its host (free page reporting) costs a host fault for each, where a
+/// page just dropped is taken again while the host still backs it (bench/HISTORY.md has the figures).
 /// The newest window stays cached for whoever tails the file. For the writer thread only.
 struct LogFilePages {
     static let window: Int = 8 << 20

@@ -12,8 +12,9 @@ struct SourceBuckets: Sendable {
     let maximumSources: Int
     private(set) var buckets: [SourceKey: TokenBucket] = [:]
     /// The source taken from last, and once it has come twice in a row, where its bucket lies: a client sends its
-    /// datagrams in runs, and the hash lookup was a third of the guard's cost per datagram (bench/PROFILES.md). Only
-    /// a lookup that cannot move the table's entries keeps `recentIndex`; an insertion or a purge clears it.
+    /// datagrams in runs, and hashing the key and probing the table is much of the guard's cost per datagram
+    /// (bench/PROFILES.md). Only a lookup that cannot move the table's entries keeps `recentIndex`; an insertion or a
+    /// purge clears it.
     private var recentKey: SourceKey?
     private var recentIndex: Dictionary<SourceKey, TokenBucket>.Index?
     private var nextPurge: NIODeadline?

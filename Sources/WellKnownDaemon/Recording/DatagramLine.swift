@@ -25,7 +25,7 @@ final class DatagramLine {
     private let sentEnd: [UInt8]
     private let noneEnd: [UInt8]
     /// The last client and its field as written: a client sends its datagrams in runs, and formatting its address
-    /// and port was a quarter of the line (bench/PROFILES.md); a run's later lines copy it instead.
+    /// and port is a large part of the line (bench/PROFILES.md); a run's later lines copy it instead.
     private var lastClient: SocketAddress?
     private let lastClientField = LogBytes(capacity: 64)
 
