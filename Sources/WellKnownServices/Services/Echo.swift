@@ -23,7 +23,7 @@ extension ServiceDescriptor {
 ///
 /// The back-pressure is NIOCore's `BackPressureHandler`, done here instead of in a handler of its own in front:
 /// every read, write, flush and `read()` of a connection crosses each handler in the pipeline, and that one hop
-/// was 8 % of a ping-pong round trip's instructions (bench/PROFILES.md).
+/// was a measurable part of a ping-pong round trip's instructions (bench/PROFILES.md has the figures).
 public final class EchoStreamHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundIn = NIOAny
