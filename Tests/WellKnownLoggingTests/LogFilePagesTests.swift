@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 @Suite struct LogFilePagesTests {
-    static let window = 64 << 10
+    static let page = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+    static let window = max(64 << 10, 4 * Self.page)
     static let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 16 << 10)
 
     /// Whether the test's files live where the page cache can let pages go: not on tmpfs, whose pages are the file.
@@ -32,7 +33,7 @@ import Glibc
         let fd = open(path, O_RDONLY)
         try #require(fd >= 0)
         defer { close(fd) }
-        let length = pages * 4096
+        let length = pages * Self.page
         let mapping = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0))
         try #require(mapping != MAP_FAILED)
         defer { munmap(mapping, length) }
@@ -61,9 +62,9 @@ import Glibc
             unlink(path)
         }
         var pages = try #require(LogFilePages(descriptor: fd, window: Self.window))
-        let perWindow = Self.window / 4096
+        let perWindow = Self.window / Self.page
         for round in ["first", "after truncation"] {
-            try Self.append(fd, chunks: 12, &pages)
+            try Self.append(fd, chunks: 3 * Self.window / Self.chunk.count, &pages)
             let resident = try Self.resident(path, pages: 3 * perWindow)
             #expect(resident[0..<(2 * perWindow)].allSatisfy { !$0 }, "\(round): \(resident)")
             #expect(resident[(2 * perWindow)...].allSatisfy { $0 }, "\(round): \(resident)")
