@@ -64,6 +64,23 @@ import WellKnownServices
         #expect((0..<10).filter { _ in guardState.admit(from: source) == nil }.count == 2)
     }
 
+    /// A `DatagramLoop` admits a whole burst at the time it read once: the buckets fill by that time, not by the
+    /// guard's clock at each datagram.
+    @Test func aDatagramIsAdmittedAtTheTimeGivenForItsBurst() throws {
+        let clock = ManualClock()
+        let guardState = self.state(UDPGuardConfiguration(perSourceRate: 2, perSourceBurst: 5), clock: clock)
+        let source = try address("198.51.100.9", 40000)
+        let start = guardState.time()
+        #expect(start == clock.now)
+        #expect((0..<5).allSatisfy { _ in guardState.admit(from: source, at: start) == nil })
+        clock.advance(.seconds(10))
+        // The clock has moved on, the burst's time has not: nothing refilled.
+        #expect(guardState.admit(from: source, at: start) == .sourceRate)
+        #expect(guardState.admit(from: source, at: start + .seconds(1)) == nil, "a second later: two more tokens")
+        #expect(guardState.admit(from: source, at: start + .seconds(1)) == nil)
+        #expect(guardState.admit(from: source, at: start + .seconds(1)) == .sourceRate)
+    }
+
     @Test func anIPv6SourceIsItsSlash64() throws {
         let guardState = self.state(UDPGuardConfiguration(perSourceRate: 1, perSourceBurst: 2))
         #expect(guardState.admit(from: try address("2001:db8:1:2::1", 1000)) == nil)

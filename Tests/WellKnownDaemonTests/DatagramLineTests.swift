@@ -145,4 +145,29 @@ import WellKnownCalendar
                 == "ts=2026-11-25T00:04:48.007Z level=info msg=datagram service=echo proto=udp client=198.51.100.7:40001 server=192.0.2.1:7 bytes_in=3 bytes_out=0 reply=none\n"
         )
     }
+
+    /// A `DatagramLoop` reads the clock once per burst: a line given that time carries it, whatever its own clock
+    /// says by the time the line is written.
+    @Test func aLineGivenItsBurstsTimeIsStampedWithIt() throws {
+        let template = DatagramLine(
+            format: .text,
+            journal: false,
+            service: "echo",
+            localPort: 7,
+            boundServer: "127.0.0.1:7",
+            now: { Self.time }
+        )
+        #expect(template.time() == Self.time)
+        let burst = WallClockTime(secondsSinceEpoch: Self.time.secondsSinceEpoch - 61, nanoseconds: 999_000_000)
+        let out = LogBytes()
+        template.append(
+            client: try #require(Self.address("198.51.100.7", 40001)),
+            destination: nil,
+            bytesIn: 3,
+            bytesOut: 3,
+            at: burst,
+            to: out
+        )
+        #expect(String(decoding: out.bytes, as: UTF8.self).hasPrefix("ts=2026-11-25T00:03:47.999Z level=info"))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 import WellKnownConfig
@@ -82,7 +83,8 @@ import Glibc
         on host: String = "127.0.0.1",
         v6only: SocketOptionValue? = nil,
         packetInfo: Bool = false,
-        logs: CapturedLogs = CapturedLogs()
+        logs: CapturedLogs = CapturedLogs(),
+        paused: Bool = false
     ) async throws -> BatchedDatagramSocket {
         let loop = DatagramLoop(name: "test-udp", logger: logs.logger())
         let socket = try BatchedDatagramSocket.bind(
@@ -92,8 +94,38 @@ import Glibc
             route: route,
             loop: loop
         )
-        try await socket.resume()
+        if !paused {
+            try await socket.resume()
+        }
         return socket
+    }
+
+    /// A burst read in one recvmmsg is admitted at one reading of the guard's clock, however many datagrams it holds.
+    @Test func aBurstReadsTheGuardsClockOnce() async throws {
+        let readings = NIOLockedValueBox(0)
+        var settings = UDPGuardConfiguration()
+        settings.perSourceBurst = 1000
+        let guardState = DatagramGuardState(settings: settings, ownPorts: []) {
+            readings.withLockedValue { $0 += 1 }
+            return .now()
+        }
+        let echo = try Self.route(.echo, guard: guardState)
+        // Paused: the datagrams wait in the socket's queue, so the loop's first recvmmsg reads them all.
+        let socket = try await Self.serve(echo, paused: true)
+        let port = try #require(socket.localAddress?.port)
+        let client = try Client()
+        let count = DatagramBatch.capacity / 2
+        for index in 0..<count {
+            try client.send([UInt8(index)], to: port)
+        }
+        let before = readings.withLockedValue { $0 }
+        try await socket.resume()
+        for _ in 0..<count {
+            #expect(client.receive() != nil)
+        }
+        #expect(echo.counters.replies.load(ordering: .relaxed) == count)
+        #expect(readings.withLockedValue { $0 } - before == 1)
+        await socket.close()
     }
 
     @Test func aBurstLargerThanOneBatchIsAnsweredWholeAndEveryDatagramRecorded() async throws {

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import WellKnownCalendar
 import WellKnownConfig
 import WellKnownLogging
 
@@ -48,11 +49,15 @@ struct DatagramPolicy: Sendable {
         )
     }
 
-    /// The largest reply the datagram may have, once counted in; nil if it is refused (counted as a drop).
-    func admit(from source: SocketAddress, size: Int) -> Int? {
+    /// The guard's clock now, for `admit(from:size:at:)`; nil without a guard.
+    func guardTime() -> NIODeadline? { self.guardState?.time() }
+
+    /// The largest reply the datagram may have, once counted in; nil if it is refused (counted as a drop). `time`:
+    /// the guard's clock as read for the datagram's burst (`guardTime()`); nil to read it now.
+    func admit(from source: SocketAddress, size: Int, at time: NIODeadline? = nil) -> Int? {
         var limit = Int.max
         if let guardState = self.guardState {
-            if let reason = self.access.permits(source) ? guardState.admit(from: source) : .accessDenied {
+            if let reason = self.access.permits(source) ? guardState.admit(from: source, at: time) : .accessDenied {
                 self.drop(reason, from: source, guardState)
                 return nil
             }
@@ -79,8 +84,9 @@ struct DatagramPolicy: Sendable {
     }
 
     /// The datagram's socket-pair line; `bytesOut` nil when no reply went out. `batch`: where a `DatagramLoop`
-    /// gathers the lines of one burst, written from `template` when wellknownd's own handler logs them; without a
-    /// batch the line is queued on its own.
+    /// gathers the lines of one burst, written from `template` when wellknownd's own handler logs them, stamped
+    /// `time` (the burst's, from `template.time()`) or else the time it is written; without a batch the line is
+    /// queued on its own.
     func record(
         client: SocketAddress,
         destination: SocketAddress?,
@@ -89,7 +95,8 @@ struct DatagramPolicy: Sendable {
         bytesIn: Int,
         bytesOut: Int?,
         into batch: RecordBatch? = nil,
-        template: DatagramLine? = nil
+        template: DatagramLine? = nil,
+        time: WallClockTime? = nil
     ) {
         // Built only if the line is logged: the loggers take it as an autoclosure.
         func record() -> DatagramRecord {
@@ -111,6 +118,7 @@ struct DatagramPolicy: Sendable {
                         destination: destination,
                         bytesIn: bytesIn,
                         bytesOut: bytesOut,
+                        at: time,
                         to: $0
                     )
                 }

@@ -74,12 +74,22 @@ final class DatagramLine {
         }
     }
 
+    /// The clock the lines are stamped with: a `DatagramLoop` reads it once per burst.
+    func time() -> WallClockTime { self.now() }
+
     /// Appends the line of one datagram, as `DatagramRecord.write` would have it; `bytesOut` nil when no reply went
-    /// out.
-    func append(client: SocketAddress, destination: SocketAddress?, bytesIn: Int, bytesOut: Int?, to out: LogBytes) {
+    /// out. `time`: the line's stamp, if the caller has read the clock already (`time()`); nil to read it now.
+    func append(
+        client: SocketAddress,
+        destination: SocketAddress?,
+        bytesIn: Int,
+        bytesOut: Int?,
+        at time: WallClockTime? = nil,
+        to out: LogBytes
+    ) {
         out.append(contentsOf: self.opening)
         if self.timed {
-            self.timestamps.append(self.now(), to: out)
+            self.timestamps.append(time ?? self.now(), to: out)
         }
         out.append(contentsOf: self.lead)
         var fields = LogFieldWriter(format: self.format, out: out)

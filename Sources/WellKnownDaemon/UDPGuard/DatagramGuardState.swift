@@ -56,13 +56,21 @@ final class DatagramGuardState: Sendable {
         )
     }
 
+    /// The guard's clock: a `DatagramLoop` reads it once per burst and admits the burst's datagrams at that time.
+    func time() -> NIODeadline { self.now() }
+
     /// nil to serve the datagram, or why not.
     func admit(from source: SocketAddress) -> DatagramDropReason? {
+        self.admit(from: source, at: nil)
+    }
+
+    /// `time`: when the datagram arrived, if the caller has read the clock already (`time()`).
+    func admit(from source: SocketAddress, at time: NIODeadline?) -> DatagramDropReason? {
         guard let port = source.port, port != 0 else { return .sourcePortZero }
         if self.ownPortMap.contains(port) { return .ownPort }
         if self.refusedPortMap.contains(port) { return .deniedSourcePort }
         guard let key = SourceKey(source) else { return .martianSource }
-        let now = self.now()
+        let now = time ?? self.now()
         return self.buckets.withLockedValue { buckets in
             guard buckets.sources.take(key, now: now) else { return .sourceRate }
             guard buckets.total.take(now: now) else { return .totalRate }
