@@ -15,9 +15,19 @@ import Darwin
 public final class LogTimestamps {
     private var second: Int64 = .min
     private var millisecond = -1
-    private var stamp: [UInt8] = []
+    /// The stamp as it is copied into lines. Raw memory rather than an array: an array property is retained and
+    /// released around every copy out of it, one pair of atomic operations per line.
+    private var stamp: UnsafeMutablePointer<UInt8>
+    private var stampCapacity = 24
+    private var stampLength = 0
 
-    public init() {}
+    public init() {
+        self.stamp = .allocate(capacity: self.stampCapacity)
+    }
+
+    deinit {
+        self.stamp.deallocate()
+    }
 
     /// The time now, as lines are stamped.
     public static func now() -> WallClockTime {
@@ -32,16 +42,26 @@ public final class LogTimestamps {
             w.appendISO8601(CivilTime(secondsSinceEpoch: time.secondsSinceEpoch))
             self.second = time.secondsSinceEpoch
             self.millisecond = -1
-            self.stamp = w.bytes + Array(".000Z".utf8)
+            let bytes = w.bytes + Array(".000Z".utf8)
+            if bytes.count > self.stampCapacity {
+                // Only for years beyond 9999, which ASCIIWriter writes in full.
+                self.stamp.deallocate()
+                self.stampCapacity = bytes.count
+                self.stamp = .allocate(capacity: bytes.count)
+            }
+            for (index, byte) in bytes.enumerated() {
+                self.stamp[index] = byte
+            }
+            self.stampLength = bytes.count
         }
         let millis = Int(time.nanoseconds) / 1_000_000
         if millis != self.millisecond {
             self.millisecond = millis
-            let end = self.stamp.count - 1
+            let end = self.stampLength - 1
             self.stamp[end - 3] = UInt8(ascii: "0") + UInt8(millis / 100)
             self.stamp[end - 2] = UInt8(ascii: "0") + UInt8(millis / 10 % 10)
             self.stamp[end - 1] = UInt8(ascii: "0") + UInt8(millis % 10)
         }
-        out.append(contentsOf: self.stamp)
+        out.append(contentsOf: UnsafeRawBufferPointer(start: self.stamp, count: self.stampLength))
     }
 }

@@ -17,6 +17,9 @@ import WellKnownCalendar
             (1_795_565_089, 120_000_000, "2026-11-25T00:04:49.120Z"),
             (1_795_565_088, 120_000_000, "2026-11-25T00:04:48.120Z"),
             (0, 0, "1970-01-01T00:00:00.000Z"),
+            // A year of five digits makes the stamp longer than its first room; a later ordinary one fits again.
+            (253_402_300_800, 5_000_000, "10000-01-01T00:00:00.005Z"),
+            (1_795_565_088, 5_000_000, "2026-11-25T00:04:48.005Z"),
         ]
         for (seconds, nanoseconds, expected) in times {
             let out = LogBytes()
