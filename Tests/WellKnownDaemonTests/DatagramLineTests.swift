@@ -122,16 +122,21 @@ import WellKnownCalendar
         }
     }
 
-    /// The line itself, so that a change made to both the record and the template alike still shows.
-    @Test func aWildcardSocketsLineNamesTheDestination() throws {
-        let template = DatagramLine(
+    /// An echo socket's template on port 7, text format, stamped at `time`.
+    static func textEchoTemplate(boundServer: String) -> DatagramLine {
+        DatagramLine(
             format: .text,
             journal: false,
             service: "echo",
             localPort: 7,
-            boundServer: "[::]:7",
+            boundServer: boundServer,
             now: { Self.time }
         )
+    }
+
+    /// The line itself, so that a change made to both the record and the template alike still shows.
+    @Test func aWildcardSocketsLineNamesTheDestination() throws {
+        let template = Self.textEchoTemplate(boundServer: "[::]:7")
         let out = LogBytes()
         template.append(
             client: try #require(Self.address("::ffff:198.51.100.7", 40001)),
@@ -149,14 +154,7 @@ import WellKnownCalendar
     /// A `DatagramLoop` reads the clock once per burst: a line given that time carries it, whatever its own clock
     /// says by the time the line is written.
     @Test func aLineGivenItsBurstsTimeIsStampedWithIt() throws {
-        let template = DatagramLine(
-            format: .text,
-            journal: false,
-            service: "echo",
-            localPort: 7,
-            boundServer: "127.0.0.1:7",
-            now: { Self.time }
-        )
+        let template = Self.textEchoTemplate(boundServer: "127.0.0.1:7")
         #expect(template.time() == Self.time)
         let burst = WallClockTime(secondsSinceEpoch: Self.time.secondsSinceEpoch - 61, nanoseconds: 999_000_000)
         let out = LogBytes()
