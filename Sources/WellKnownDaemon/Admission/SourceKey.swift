@@ -14,7 +14,8 @@ struct SourceKey: Hashable, Sendable {
         self.low = low
     }
 
-    init?(_ address: SocketAddress) {
+    /// `borrowing`: an initialiser takes its arguments owned, which cost every datagram a retain and a release.
+    init?(_ address: borrowing SocketAddress) {
         if let ipv4 = address.ipv4Value {
             // 0.0.0.0/8 (this network), 224.0.0.0/4 (multicast) and 240.0.0.0/4 (reserved, with 255.255.255.255)
             // are refused; loopback and private ranges are ordinary clients.
