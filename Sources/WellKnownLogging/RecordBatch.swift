@@ -13,7 +13,9 @@ public final class RecordBatch {
     private let format: LogFormat
     private let journal: Bool
     private let logsInfo: Bool
-    private var lines = LogBytes(capacity: 16 << 10)
+    /// `lineFormat != nil`, kept: reading `sink` to work it out cost every line a retain and a release.
+    private let takesLines: Bool
+    private let lines = LogBytes(capacity: 16 << 10)
     /// Lines in `lines`: the sink bounds what waits by lines, not by pieces.
     private var count = 0
 
@@ -23,6 +25,7 @@ public final class RecordBatch {
         self.format = log.direct?.format ?? .text
         self.journal = log.direct?.journal ?? false
         self.logsInfo = (log.direct?.logLevel ?? .info) <= .info
+        self.takesLines = self.sink != nil && self.logsInfo
     }
 
     /// Logs `record` at info level; it is built only if the line is logged.
@@ -32,6 +35,7 @@ public final class RecordBatch {
             return
         }
         guard self.logsInfo else { return }
+        var lines = self.lines
         LogLineFormatter.formatLine(
             level: .info,
             message: message.description,
@@ -40,22 +44,25 @@ public final class RecordBatch {
             format: self.format,
             journal: self.journal,
             time: self.journal ? nil : LogTimestamps.now(),
-            into: &self.lines
+            into: &lines
         )
         self.count += 1
     }
 
-    /// How lines look when they can be written whole by the caller (`appendLine`): with wellknownd's own handler
+    /// How lines look when they can be written whole by the caller (`lineBuffer`): with wellknownd's own handler
     /// logging info lines; nil with any other handler, or when info lines are not logged.
     public var lineFormat: (format: LogFormat, journal: Bool)? {
-        self.sink != nil && self.logsInfo ? (self.format, self.journal) : nil
+        self.takesLines ? (self.format, self.journal) : nil
     }
 
-    /// Appends one whole line, newline included, that `write` formats (a line template's: `DatagramLine`), for
-    /// `flush` to hand over with the others. Only when `lineFormat` is not nil; otherwise `info` is the way in.
-    public func appendLine(_ write: (LogBytes) -> Void) {
-        guard self.lineFormat != nil else { return }
-        write(self.lines)
+    /// Where whole lines, newline included, are written by the caller (a line template: `DatagramLine`) for `flush`
+    /// to hand over with the others, each followed by `lineAppended()`; nil when `lineFormat` is. Taken once per
+    /// burst, it spares every line the closure and the retains and releases of its captures that an
+    /// `appendLine(_:)` taking a closure cost (bench/HISTORY.md).
+    public var lineBuffer: LogBytes? { self.takesLines ? self.lines : nil }
+
+    /// Counts a whole line written into `lineBuffer`.
+    public func lineAppended() {
         self.count += 1
     }
 

@@ -23,11 +23,13 @@ import WellKnownCalendar
         let bytesOut: Int?
     }
 
+    static let clients = [
+        address("127.0.0.1", 5), address("::ffff:198.51.100.7", 40001), address("::1", 65535),
+        address("2001:db8::1", 1234),
+    ]
+
     static let cases: [Case] = {
-        let clients = [
-            address("127.0.0.1", 5), address("::ffff:198.51.100.7", 40001), address("::1", 65535),
-            address("2001:db8::1", 1234),
-        ]
+        let clients = Self.clients
         let destinations = [nil, address("127.0.0.2", 0), address("::1", 0), address("::ffff:192.0.2.1", 0)]
         var cases: [Case] = []
         for client in clients {
@@ -105,10 +107,13 @@ import WellKnownCalendar
             templates[key] = template
             let out = LogBytes()
             // Twice into one buffer: a burst's lines follow one another, and the template keeps nothing of the
-            // last line but its second's timestamp.
+            // last line but its second's timestamp and, within a run of one client, its client field: the second
+            // line copies it.
+            let run = UInt64(try #require(Self.clients.firstIndex(of: client))) + 1
             for _ in 0..<2 {
                 template.append(
                     client: client,
+                    clientRun: run,
                     destination: c.destination,
                     bytesIn: c.bytesIn,
                     bytesOut: c.bytesOut,
@@ -132,6 +137,27 @@ import WellKnownCalendar
             boundServer: boundServer,
             now: { Self.time }
         )
+    }
+
+    /// The lines of one run of datagrams (`DatagramBatch.sourceRun(of:)`) share the client field written for its
+    /// first; a new run, or a line with no run, has its client formatted afresh.
+    @Test func aRunsLinesShareTheClientFieldOfItsFirst() throws {
+        let template = Self.textEchoTemplate(boundServer: "127.0.0.1:7")
+        let first = try #require(Self.address("198.51.100.7", 40001))
+        let second = try #require(Self.address("203.0.113.9", 50002))
+        func client(_ client: SocketAddress, run: UInt64?) -> String {
+            let out = LogBytes()
+            template.append(client: client, clientRun: run, destination: nil, bytesIn: 1, bytesOut: 1, to: out)
+            let line = String(decoding: out.bytes, as: UTF8.self)
+            return line.split(separator: " ").first { $0.hasPrefix("client=") }.map(String.init) ?? line
+        }
+        #expect(client(first, run: 5) == "client=198.51.100.7:40001")
+        // The run vouches for the client: within it the field is copied, not formatted.
+        #expect(client(second, run: 5) == "client=198.51.100.7:40001")
+        #expect(client(second, run: 6) == "client=203.0.113.9:50002")
+        #expect(client(first, run: nil) == "client=198.51.100.7:40001")
+        #expect(client(second, run: nil) == "client=203.0.113.9:50002", "no run is no run: nothing is copied")
+        #expect(client(first, run: 6) == "client=198.51.100.7:40001", "a line with no run ends the one it interrupted")
     }
 
     /// The line itself, so that a change made to both the record and the template alike still shows.

@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 import WellKnownConfig
+import WellKnownLogging
 import WellKnownServices
 
 @testable import WellKnownDaemon
@@ -182,6 +184,57 @@ import Glibc
             #expect(record.metadata["bytes_in"] == size, "\(client ?? "no client")")
         }
         await socket.close()
+    }
+
+    /// wellknownd's own handler writes a socket's lines from its template, whose client field is copied within a run
+    /// of one sender; runs are the loop's, across its sockets. Two clients and two sockets on one loop, in an order
+    /// where a socket's next sender was last seen on the other socket, or on this one before the other's: every line
+    /// names its own client, server and size.
+    @Test func runsOfSendersAcrossSocketsAreLoggedAsThemselves() async throws {
+        var pipeEnds: [Int32] = [0, 0]
+        try #require(pipe(&pipeEnds) == 0)
+        defer { close(pipeEnds[0]) }
+        let sink = LogSink(descriptor: pipeEnds[1])
+        let logger = Logger(label: "test") {
+            WellKnownLogHandler(label: $0, sink: sink, format: .text, level: .info, journal: true)
+        }
+        let loop = DatagramLoop(name: "test-udp", logger: logger)
+        var sockets: [BatchedDatagramSocket] = []
+        for _ in 0..<2 {
+            let socket = try BatchedDatagramSocket.bind(
+                try SocketAddress(ipAddress: "127.0.0.1", port: 0),
+                v6only: nil,
+                packetInfo: false,
+                route: try Self.route(.echo),
+                loop: loop
+            )
+            try await socket.resume()
+            sockets.append(socket)
+        }
+        let ports = try sockets.map { try #require($0.localAddress?.port) }
+        let clients = [try Client(), try Client()]
+        // (client, socket), each answered before the next is sent, so that every datagram is a burst of its own.
+        let plan = [(0, 0), (1, 1), (0, 1), (0, 0), (1, 0), (1, 0), (0, 1), (1, 1), (0, 0), (0, 0)]
+        var expected: [String] = []
+        for (index, (client, socket)) in plan.enumerated() {
+            let payload = [UInt8](repeating: 7, count: index + 1)
+            try clients[client].send(payload, to: ports[socket])
+            #expect(clients[client].receive() == payload)
+            expected.append(
+                "<6>level=info msg=datagram service=echo proto=udp client=127.0.0.1:\(clients[client].port) "
+                    + "server=127.0.0.1:\(ports[socket]) bytes_in=\(index + 1) bytes_out=\(index + 1) reply=sent"
+            )
+        }
+        sink.flush()
+        let flags = fcntl(pipeEnds[0], F_GETFL)
+        _ = fcntl(pipeEnds[0], F_SETFL, flags | O_NONBLOCK)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let count = read(pipeEnds[0], &chunk, chunk.count)
+        let lines = String(decoding: chunk[0..<max(count, 0)], as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines == expected)
+        for socket in sockets {
+            await socket.close()
+        }
     }
 
     /// Every size from empty to the largest IPv4 payload comes back byte for byte: the slots are as large as a

@@ -58,7 +58,9 @@ import Glibc
         #expect(batch.lineFormat?.journal == false)
         let client = try SocketAddress(ipAddress: "198.51.100.7", port: 40000)
         batch.info("datagram", SampleRecord(service: "echo", client: client, bytesIn: 1))
-        batch.appendLine { $0.append(contentsOf: Array("{\"whole\":1}\n".utf8)) }
+        let buffer = try #require(batch.lineBuffer)
+        buffer.append(contentsOf: Array("{\"whole\":1}\n".utf8))
+        batch.lineAppended()
         batch.flush()
         sink.flush()
         let lines = Self.written(readEnd).split(separator: "\n")
@@ -68,10 +70,12 @@ import Glibc
         let (_, quiet, quietEnd) = try pipedLogger(format: .text, level: .notice, journal: false)
         let above = RecordBatch(RecordLog(quiet))
         #expect(above.lineFormat == nil)
-        above.appendLine { $0.append(contentsOf: Array("never\n".utf8)) }
+        #expect(above.lineBuffer == nil)
         above.flush()
         #expect(Self.written(quietEnd) == "")
-        #expect(RecordBatch(RecordLog(Logger(label: "other") { _ in SwiftLogNoOpLogHandler() })).lineFormat == nil)
+        let other = RecordBatch(RecordLog(Logger(label: "other") { _ in SwiftLogNoOpLogHandler() }))
+        #expect(other.lineFormat == nil)
+        #expect(other.lineBuffer == nil)
     }
 
     /// Above info nothing is logged, and a record is not even built.

@@ -84,9 +84,8 @@ struct DatagramPolicy: Sendable {
     }
 
     /// The datagram's socket-pair line; `bytesOut` nil when no reply went out. `batch`: where a `DatagramLoop`
-    /// gathers the lines of one burst, written from `template` when wellknownd's own handler logs them, stamped
-    /// `time` (the burst's, from `template.time()`) or else the time it is written; without a batch the line is
-    /// queued on its own.
+    /// gathers the lines of one burst (with wellknownd's own handler it writes them from its socket's `DatagramLine`
+    /// instead); without a batch the line is queued on its own.
     func record(
         client: SocketAddress,
         destination: SocketAddress?,
@@ -94,9 +93,7 @@ struct DatagramPolicy: Sendable {
         boundServer: String,
         bytesIn: Int,
         bytesOut: Int?,
-        into batch: RecordBatch? = nil,
-        template: DatagramLine? = nil,
-        time: WallClockTime? = nil
+        into batch: RecordBatch? = nil
     ) {
         // Built only if the line is logged: the loggers take it as an autoclosure.
         func record() -> DatagramRecord {
@@ -111,20 +108,7 @@ struct DatagramPolicy: Sendable {
             )
         }
         if let batch {
-            if let template {
-                batch.appendLine {
-                    template.append(
-                        client: client,
-                        destination: destination,
-                        bytesIn: bytesIn,
-                        bytesOut: bytesOut,
-                        at: time,
-                        to: $0
-                    )
-                }
-            } else {
-                batch.info(DatagramRecord.message, record())
-            }
+            batch.info(DatagramRecord.message, record())
         } else {
             self.records.info(DatagramRecord.message, record())
         }

@@ -1,7 +1,12 @@
 import Logging
 import NIOCore
+import WellKnownCalendar
 import WellKnownLogging
 import WellKnownServices
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One socket's service as its `DatagramLoop` runs it: the route's policy and a responder of its own, made again
 /// when a reload gives the socket a new route (`generation`).
@@ -19,6 +24,10 @@ struct DatagramServing {
     private let bound: SocketAddress?
     private let boundServer: String
     private let localPort: Int
+    /// The last datagram's peers, kept from burst to burst with the run of its sender. Runs are numbered from 1,
+    /// so the placeholder client the socket starts with is replaced before any datagram is answered.
+    private var clientRun: UInt64 = 0
+    private var peers: DatagramPeers
 
     init(_ route: Route, generation: Int, bound: SocketAddress?, logger: Logger) {
         self.generation = generation
@@ -28,6 +37,7 @@ struct DatagramServing {
         // the safe answer if it ever had not.
         self.responder = route.instance.makeDatagramResponder() ?? Silence()
         self.bound = bound
+        self.peers = DatagramPeers(client: SocketAddress(sockaddr_in(), host: ""), destination: nil, bound: bound)
         let localPort = bound?.port ?? 0
         let boundServer = bound?.logDescription ?? "?"
         self.localPort = localPort
@@ -50,41 +60,120 @@ struct DatagramServing {
     /// the lines' clock are read once for all of it: read per datagram, they were a visible share of the loop's
     /// core (bench/PROFILES.md). Every line of a burst carries the time it was read.
     mutating func answer(_ batch: DatagramBatch, count: Int, packetInfo: Bool, allocator: ByteBufferAllocator) {
-        let arrived = self.policy.guardTime()
-        let stamp = self.template?.time()
+        if let template = self.template, let buffer = self.lines.lineBuffer {
+            let lines = TemplatedLines(template: template, buffer: buffer, batch: self.lines, time: template.time())
+            self.answer(batch, count: count, packetInfo: packetInfo, allocator: allocator, lines: lines)
+        } else {
+            let lines = RecordedLines(
+                policy: self.policy,
+                batch: self.lines,
+                localPort: self.localPort,
+                boundServer: self.boundServer
+            )
+            self.answer(batch, count: count, packetInfo: packetInfo, allocator: allocator, lines: lines)
+        }
+        self.lines.flush()
+    }
+
+    /// The loop over one burst, specialised for each way of writing its lines. What a datagram touches is reached
+    /// through locals and parameters that outlive the burst, and the client changes only with the sender's run
+    /// (`DatagramBatch.sourceRun(of:)`): a value read from `self`, bound out of an optional or copied into a new
+    /// `DatagramPeers` for every datagram cost a retain and a release each, atomic operations that together were the
+    /// largest share of the loop's own time (bench/HISTORY.md).
+    private mutating func answer<Lines: BurstLines>(
+        _ batch: DatagramBatch,
+        count: Int,
+        packetInfo: Bool,
+        allocator: ByteBufferAllocator,
+        lines: Lines
+    ) {
+        let policy = self.policy
+        let arrived = policy.guardTime()
+        var clientRun = self.clientRun
+        var peers = self.peers
         for slot in 0..<count {
-            guard let client = batch.source(of: slot) else { continue }
+            guard let run = batch.sourceRun(of: slot) else { continue }
+            if run != clientRun {
+                guard let source = batch.runSource else { continue }
+                clientRun = run
+                peers.client = source
+            }
             let payload = batch.payload(of: slot)
-            guard let limit = self.policy.admit(from: client, size: payload.count, at: arrived) else { continue }
+            guard let limit = policy.admit(from: peers.client, size: payload.count, at: arrived) else { continue }
             let destination = packetInfo ? batch.destination(of: slot) : nil
+            if packetInfo {
+                peers.destination = destination
+            }
             self.request.clear()
             self.request.writeBytes(payload)
             var replied: Int?
-            let peers = DatagramPeers(client: client, destination: destination, bound: self.bound)
             if let reply = self.responder.reply(to: self.request, peers: peers, allocator: allocator),
-                let allowed = self.policy.allow(replyOf: reply.readableBytes, limit: limit, to: client)
+                let allowed = policy.allow(replyOf: reply.readableBytes, limit: limit, to: peers.client)
             {
                 batch.queueReply(reply, count: allowed, toSenderOf: slot)
                 replied = allowed
             }
-            self.policy.record(
-                client: client,
+            lines.write(
+                client: peers.client,
+                clientRun: run,
                 destination: destination,
-                localPort: self.localPort,
-                boundServer: self.boundServer,
                 bytesIn: payload.count,
-                bytesOut: replied,
-                into: self.lines,
-                template: self.template,
-                time: stamp
+                bytesOut: replied
             )
         }
-        self.lines.flush()
+        self.clientRun = clientRun
+        self.peers = peers
     }
 
     private struct Silence: DatagramResponder {
         func reply(to request: ByteBuffer, peers: DatagramPeers, allocator: ByteBufferAllocator) -> ByteBuffer? {
             nil
         }
+    }
+}
+
+/// How the lines of one burst are written: from the socket's template straight into the batch's buffer
+/// (wellknownd's own handler), or as records through the policy (any other handler, or info lines not logged).
+private protocol BurstLines {
+    func write(client: SocketAddress, clientRun: UInt64, destination: SocketAddress?, bytesIn: Int, bytesOut: Int?)
+}
+
+private struct TemplatedLines: BurstLines {
+    let template: DatagramLine
+    let buffer: LogBytes
+    let batch: RecordBatch
+    /// The burst's stamp, read once for all its lines.
+    let time: WallClockTime
+
+    func write(client: SocketAddress, clientRun: UInt64, destination: SocketAddress?, bytesIn: Int, bytesOut: Int?) {
+        self.template.append(
+            client: client,
+            clientRun: clientRun,
+            destination: destination,
+            bytesIn: bytesIn,
+            bytesOut: bytesOut,
+            at: self.time,
+            to: self.buffer
+        )
+        self.batch.lineAppended()
+    }
+}
+
+private struct RecordedLines: BurstLines {
+    let policy: DatagramPolicy
+    let batch: RecordBatch
+    let localPort: Int
+    let boundServer: String
+
+    func write(client: SocketAddress, clientRun: UInt64, destination: SocketAddress?, bytesIn: Int, bytesOut: Int?) {
+        self.policy.record(
+            client: client,
+            destination: destination,
+            localPort: self.localPort,
+            boundServer: self.boundServer,
+            bytesIn: bytesIn,
+            bytesOut: bytesOut,
+            into: self.batch
+        )
     }
 }

@@ -24,9 +24,10 @@ final class DatagramLine {
     private let bytesOutKey: [UInt8]
     private let sentEnd: [UInt8]
     private let noneEnd: [UInt8]
-    /// The last client and its field as written: a client sends its datagrams in runs, and formatting its address
-    /// and port is a large part of the line (bench/PROFILES.md); a run's later lines copy it instead.
-    private var lastClient: SocketAddress?
+    /// The run of the last client (`DatagramBatch.sourceRun(of:)`) and its field as written: a client sends its
+    /// datagrams in runs, and formatting its address and port is a large part of the line (bench/PROFILES.md); a
+    /// run's later lines copy it instead.
+    private var lastClientRun: UInt64?
     private let lastClientField = LogBytes(capacity: 64)
 
     init(
@@ -78,9 +79,12 @@ final class DatagramLine {
     func time() -> WallClockTime { self.now() }
 
     /// Appends the line of one datagram, as `DatagramRecord.write` would have it; `bytesOut` nil when no reply went
-    /// out. `time`: the line's stamp, if the caller has read the clock already (`time()`); nil to read it now.
+    /// out. `clientRun`: the run of datagrams from one client this one belongs to, whose lines share the client's
+    /// field; nil to format it afresh. `time`: the line's stamp, if the caller has read the clock already (`time()`);
+    /// nil to read it now.
     func append(
         client: SocketAddress,
+        clientRun: UInt64? = nil,
         destination: SocketAddress?,
         bytesIn: Int,
         bytesOut: Int?,
@@ -93,12 +97,12 @@ final class DatagramLine {
         }
         out.append(contentsOf: self.lead)
         var fields = LogFieldWriter(format: self.format, out: out)
-        if client == self.lastClient {
+        if let clientRun, clientRun == self.lastClientRun {
             self.lastClientField.withUnsafeBytes { out.append(contentsOf: $0) }
         } else {
             let start = out.count
             fields.addressValue(client)
-            self.lastClient = client
+            self.lastClientRun = clientRun
             self.lastClientField.removeAll()
             out.withUnsafeBytes {
                 self.lastClientField.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[start...]))
@@ -114,6 +118,11 @@ final class DatagramLine {
         fields.intValue(bytesIn)
         out.append(contentsOf: self.bytesOutKey)
         fields.intValue(bytesOut ?? 0)
-        out.append(contentsOf: bytesOut == nil ? self.noneEnd : self.sentEnd)
+        // Not a conditional expression: that copies the array it picks, a retain and a release per line.
+        if bytesOut == nil {
+            out.append(contentsOf: self.noneEnd)
+        } else {
+            out.append(contentsOf: self.sentEnd)
+        }
     }
 }
