@@ -1,7 +1,4 @@
-import CDatagramIO
-import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 
 #if canImport(Glibc)
@@ -20,9 +17,8 @@ import Glibc
 /// counts, reply cap, record) is `DatagramPolicy`, shared with the NIO path that still serves AF_UNIX datagram
 /// sockets.
 ///
-/// The socket list changes only on the loop's thread, between two batches: `add` and `remove` are commands woken
-/// through an eventfd, and `remove` returns once the loop has let go of the socket, so its descriptor can be
-/// closed safely. The thread starts with the first socket and lives as long as the process.
+/// The socket list changes only on the loop's thread, between two batches (`LoopMailbox`), and `remove` returns once
+/// the loop has let go of the socket, so its descriptor can be closed safely.
 final class DatagramLoop: @unchecked Sendable {  // unchecked: the mutable state below is the loop thread's alone
     private enum Command {
         case add(BatchedDatagramSocket, @Sendable () -> Void)
@@ -34,9 +30,7 @@ final class DatagramLoop: @unchecked Sendable {  // unchecked: the mutable state
 
     let name: String
     private let logger: Logger
-    private let wake: Int32
-    private let wakeError: Int32
-    private let commands = NIOLockedValueBox<(pending: [Command], started: Bool)>(([], false))
+    private let mailbox: LoopMailbox<Command>
 
     // The loop thread's own.
     private var sockets: [BatchedDatagramSocket] = []
@@ -46,14 +40,13 @@ final class DatagramLoop: @unchecked Sendable {  // unchecked: the mutable state
     init(name: String, logger: Logger) {
         self.name = name
         self.logger = logger
-        // -1 if the kernel would not give us one: then `add` fails, and so does the bind that called it.
-        self.wake = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-        self.wakeError = self.wake < 0 ? errno : 0
+        // Without an eventfd `add` fails, and so does the bind that called it.
+        self.mailbox = LoopMailbox(name: name)
     }
 
     /// Starts serving `socket`: returns once the loop polls it.
     func add(_ socket: BatchedDatagramSocket) async throws {
-        guard self.wake >= 0 else { throw IOError(errnoCode: self.wakeError, reason: "eventfd") }
+        try self.mailbox.checkAvailable()
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             self.send(.add(socket, { done.resume() }))
         }
@@ -67,24 +60,13 @@ final class DatagramLoop: @unchecked Sendable {  // unchecked: the mutable state
     }
 
     private func send(_ command: Command) {
-        let start = self.commands.withLockedValue { state -> Bool in
-            state.pending.append(command)
-            defer { state.started = true }
-            return !state.started
-        }
-        if start {
-            let thread = Thread { [self] in self.run() }
-            thread.name = self.name
-            thread.start()
-        }
-        var one: UInt64 = 1
-        _ = Glibc.write(self.wake, &one, MemoryLayout<UInt64>.size)
+        self.mailbox.post(command) { [self] in self.run() }
     }
 
     private func run() {
         let batch = DatagramBatch()
         let allocator = ByteBufferAllocator()
-        self.polled = [pollfd(fd: self.wake, events: Int16(POLLIN), revents: 0)]
+        self.polled = [pollfd(fd: self.mailbox.wake, events: Int16(POLLIN), revents: 0)]
         while true {
             let ready = poll(&self.polled, nfds_t(self.polled.count), -1)
             if ready < 0 {
@@ -95,8 +77,6 @@ final class DatagramLoop: @unchecked Sendable {  // unchecked: the mutable state
                 continue
             }
             if self.polled[0].revents != 0 {
-                var count: UInt64 = 0
-                _ = Glibc.read(self.wake, &count, MemoryLayout<UInt64>.size)
                 self.applyCommands()
                 // The socket list may have changed under the poll results: poll again.
                 continue
@@ -108,11 +88,7 @@ final class DatagramLoop: @unchecked Sendable {  // unchecked: the mutable state
     }
 
     private func applyCommands() {
-        let commands = self.commands.withLockedValue { state in
-            defer { state.pending.removeAll() }
-            return state.pending
-        }
-        for command in commands {
+        for command in self.mailbox.take() {
             switch command {
             case .add(let socket, let done):
                 let (generation, route) = socket.current
