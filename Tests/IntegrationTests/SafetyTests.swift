@@ -166,4 +166,58 @@ import Glibc
         #expect(fresh.receive(limit: 1).bytes == [3])
         #expect(daemon.stop() == 0)
     }
+
+    /// The same for a one-shot service, which the daemon's own accept loop serves: with every descriptor held by
+    /// echo clients its accepts fail, it backs off without spinning, and the daytime client queued meanwhile gets its
+    /// line once descriptors are free.
+    @Test func outOfFileDescriptorsTheAcceptLoopBacksOffWithoutSpinningAndRecovers() throws {
+        let directory = try TemporaryDirectory()
+        let ports = try freePorts(2, host: "127.0.0.1")
+        let config = try directory.write(
+            "wellknownd.yaml",
+            """
+            bind: 127.0.0.1
+            limits: {per-source-connections: 1000, per-source-accept-burst: 1000}
+            services:
+              - {service: echo, port: \(ports[0]), transport: tcp}
+              - {service: daytime, port: \(ports[1]), transport: tcp}
+            """
+        )
+        let daemon = try DaemonProcess.launch(
+            "/usr/bin/prlimit",
+            ["--nofile=40", "--", daemonBinary, "run", "-c", config]
+        )
+        #expect(daemon.waitForLog(containing: "msg=started", timeout: .seconds(20)) != nil, "\(daemon.logText)")
+        let tcp = Int32(SOCK_STREAM.rawValue)
+        #expect(try TestSocket(host: "127.0.0.1", port: ports[1], type: tcp).receive().bytes.count == 26)
+        // Echo clients take every descriptor left (the surplus waits in the backlog).
+        var holders: [TestSocket] = []
+        for _ in 0..<60 {
+            holders.append(try TestSocket(host: "127.0.0.1", port: ports[0], type: tcp))
+        }
+        try holders[0].send([0])
+        #expect(holders[0].receive(limit: 1).bytes == [0])
+        let queued = try TestSocket(host: "127.0.0.1", port: ports[1], type: tcp, timeout: .seconds(10))
+        let warning = try #require(
+            daemon.waitForRecord([
+                "msg": "accept failed: retrying every 0.25 s, waiting connections stay queued", "service": "daytime",
+            ]),
+            "\(daemon.logText)"
+        )
+        #expect(warning["error"] == "Too many open files (errno 24)")
+        #expect(warning["server"] == "127.0.0.1:\(ports[1])")
+        let before = Self.cpuSeconds(daemon.process.pid)
+        usleep(2_000_000)
+        let spent = Self.cpuSeconds(daemon.process.pid) - before
+        #expect(spent < 0.5, "\(spent) CPU seconds in 2 s while out of descriptors")
+
+        holders.removeAll()
+        let line = queued.receive().bytes
+        #expect(
+            line.count == 26 && line.suffix(2) == Array("\r\n".utf8),
+            "a daytime client queued while out of descriptors is served: \(line) \(daemon.logText)"
+        )
+        #expect(try TestSocket(host: "127.0.0.1", port: ports[1], type: tcp).receive().bytes.count == 26)
+        #expect(daemon.stop() == 0)
+    }
 }

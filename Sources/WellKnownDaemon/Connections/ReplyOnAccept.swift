@@ -11,10 +11,12 @@ import Darwin
 #endif
 
 /// On every TCP listener, before ServerBootstrap's accept handler: a connection to a service that only sends one
-/// reply on connect and closes (daytime, time: `ServiceInstance.replyOnConnect`) goes through its whole
-/// `ConnectionLifecycle` right here: admitted, answered with one send(2) on the accepted socket, closed, logged and
-/// released. It never gets a pipeline of its own, an epoll registration, an activation or a deregistration, which
-/// together cost the daemon more than the answer itself (bench/PROFILES.md).
+/// reply on connect and closes (daytime, time: `ServiceInstance.replyOnConnect`) is answered right here
+/// (`OneShotAnswer`). It never gets a pipeline of its own, an epoll registration, an activation or a deregistration,
+/// which together cost the daemon more than the answer itself (bench/PROFILES.md). A resumed IP listener of such a
+/// service is served by an `AcceptLoop` instead, which does not even make the accepted socket a channel; this
+/// handler answers the one-shot connections NIO accepts all the same: on a listener whose loop could not take its
+/// socket, and around a reload that turns its service into a one-shot one or away from it.
 ///
 /// A connection NIO placed on another event loop than the listener's (an inherited socket serves the whole group)
 /// is answered on its own loop. Everything else goes on to the accept handler and the channel initializer: other
@@ -45,89 +47,41 @@ final class ReplyOnAccept: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
             return
         }
-        let answer = Answer(lifecycle: route.lifecycle(gate: self.gate, records: self.records), makeReply: makeReply)
+        let answer = OneShotAnswer(
+            lifecycle: route.lifecycle(gate: self.gate, records: self.records),
+            makeReply: makeReply
+        )
         if connection.eventLoop.inEventLoop {
-            answer.serve(connection, from: client)
+            Self.serve(answer, connection, from: client)
         } else {
             // An inherited socket serves the whole group, so NIO may have given the connection to another loop:
             // it is answered there, where its channel belongs.
-            connection.eventLoop.execute { answer.serve(connection, from: client) }
+            connection.eventLoop.execute { Self.serve(answer, connection, from: client) }
         }
     }
 
-    /// Everything one answer needs, so that it can run on the connection's own event loop.
-    private struct Answer: Sendable {
-        let lifecycle: ConnectionLifecycle
-        let makeReply: @Sendable (ByteBufferAllocator) -> ByteBuffer?
-
-        /// Admits, answers, closes, logs and releases one connection. On the connection's event loop.
-        func serve(_ connection: any Channel, from client: SocketAddress) {
-            let started = NIODeadline.now()
-            let server = connection.localAddress
-            guard let admitted = self.lifecycle.admit(client: client, server: server) else {
-                connection.close(promise: nil)
-                return
-            }
-            admitted.opened(server: server, clientDescription: client.logDescription)
-            var outcome = Outcome(end: .server, bytesOut: 0, error: nil)
-            if let reply = self.makeReply(connection.allocator) {
-                outcome = ReplyOnAccept.send(reply, on: connection)
-            }
-            connection.close(promise: nil)
-            admitted.sent(outcome.bytesOut)
-            let duration = NIODeadline.now() - started
-            admitted.ended(
-                wasOpened: true,
-                end: outcome.end,
-                duration: duration,
-                record: ConnectionRecord(
-                    service: self.lifecycle.service,
-                    client: client,
-                    server: server,
-                    duration: duration,
-                    bytesIn: 0,
-                    bytesOut: outcome.bytesOut,
-                    end: outcome.end,
-                    peerCredentials: nil,
-                    error: outcome.error
-                )
-            )
-        }
-    }
-
-    fileprivate struct Outcome {
-        var end: ConnectionEnd
-        var bytesOut: Int
-        var error: String?
-    }
-
-    /// One send(2) of the whole reply. A fresh socket's send buffer is empty and holds kilobytes, so a reply of a
-    /// few dozen bytes never meets a short write; if it ever did, the connection would end with `end=error`.
-    fileprivate static func send(_ reply: ByteBuffer, on connection: any Channel) -> Outcome {
-        let result: Int?
-        do {
-            result = try AcceptedSocket.withDescriptor(of: connection) { fd in
-                reply.withUnsafeReadableBytes { bytes in
-                    // MSG_NOSIGNAL: a client that is already gone is an EPIPE here, not a SIGPIPE.
-                    Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+    /// On the connection's event loop.
+    private static func serve(_ answer: OneShotAnswer, _ connection: any Channel, from client: SocketAddress) {
+        answer.serve(
+            client: client,
+            server: connection.localAddress,
+            allocator: connection.allocator,
+            send: { reply in
+                do {
+                    let outcome = try AcceptedSocket.withDescriptor(of: connection) {
+                        OneShotAnswer.send(reply, on: $0)
+                    }
+                    return outcome
+                        ?? OneShotAnswer.Outcome(
+                            end: .error,
+                            bytesOut: 0,
+                            error: "the accepted socket's descriptor is not available"
+                        )
+                } catch {
+                    return OneShotAnswer.Outcome(end: .error, bytesOut: 0, error: "\(error)")
                 }
-            }
-        } catch {
-            return Outcome(end: .error, bytesOut: 0, error: "\(error)")
-        }
-        guard let sent = result else {
-            return Outcome(end: .error, bytesOut: 0, error: "the accepted socket's descriptor is not available")
-        }
-        if sent < 0 {
-            let code = errno
-            if code == EPIPE || code == ECONNRESET {
-                return Outcome(end: .reset, bytesOut: 0, error: nil)
-            }
-            return Outcome(end: .error, bytesOut: 0, error: "send: \(String(cString: strerror(code))) (errno \(code))")
-        }
-        guard sent == reply.readableBytes else {
-            return Outcome(end: .error, bytesOut: sent, error: "send: \(sent) of \(reply.readableBytes) bytes taken")
-        }
-        return Outcome(end: .server, bytesOut: sent, error: nil)
+            },
+            close: { connection.close(promise: nil) }
+        )
     }
 }

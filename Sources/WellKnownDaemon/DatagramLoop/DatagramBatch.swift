@@ -96,7 +96,7 @@ final class DatagramBatch {
         {
             return self.run
         }
-        guard let source = Self.address(self.names + slot) else { return nil }
+        guard let source = SocketAddress(kernel: self.names + slot) else { return nil }
         self.run &+= 1
         self.runSource = source
         self.runSourceLength = length
@@ -113,7 +113,7 @@ final class DatagramBatch {
     func destination(of slot: Int) -> SocketAddress? {
         var destination = sockaddr_storage()
         guard wk_packet_destination(&self.received[slot].msg_hdr, &destination) == 1 else { return nil }
-        return withUnsafeMutablePointer(to: &destination) { Self.address($0) }
+        return SocketAddress(kernel: &destination)
     }
 
     /// Queues the first `count` bytes of `reply` (at most `slotSize`) for the sender of datagram `slot`.
@@ -174,18 +174,5 @@ final class DatagramBatch {
         }
         self.queued = 0
         return failed
-    }
-
-    /// A kernel socket address as NIO's, without the textual host NIO's own initialisers format (inet_ntop) for
-    /// every address: the daemon formats addresses itself, and only when a line is logged.
-    private static func address(_ storage: UnsafeMutablePointer<sockaddr_storage>) -> SocketAddress? {
-        switch Int32(storage.pointee.ss_family) {
-        case AF_INET:
-            return storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { SocketAddress($0.pointee, host: "") }
-        case AF_INET6:
-            return storage.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { SocketAddress($0.pointee, host: "") }
-        default:
-            return nil
-        }
     }
 }

@@ -22,6 +22,8 @@ final class Daemon: Service {
     let connectionGate: ConnectionGate
     /// The threads that serve every UDP socket on an IP address (AF_UNIX datagram sockets have NIO's channels).
     let datagramLoops: DatagramLoops
+    /// The threads that accept and answer the connections of one-shot services (daytime, time) on IP addresses.
+    let acceptLoops: AcceptLoops
     let serving = NIOLockedValueBox<Serving?>(nil)
     static let statusInterval: Duration = .seconds(5)
 
@@ -42,6 +44,7 @@ final class Daemon: Service {
         self.counters = CounterTable(listeners: prepared.listeners, factory: self.metrics.factory)
         self.connectionGate = ConnectionGate(limits: prepared.configuration.limits)
         self.datagramLoops = DatagramLoops(count: Array(group.makeIterator()).count, logger: logger)
+        self.acceptLoops = AcceptLoops(count: Array(group.makeIterator()).count, logger: logger)
     }
 
     var current: Serving? { self.serving.withLockedValue { $0 } }
@@ -52,7 +55,8 @@ final class Daemon: Service {
             registry: self.registry,
             logger: self.logger,
             connectionGate: self.connectionGate,
-            datagramLoops: self.datagramLoops
+            datagramLoops: self.datagramLoops,
+            acceptLoops: self.acceptLoops
         )
     }
 

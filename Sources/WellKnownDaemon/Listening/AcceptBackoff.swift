@@ -50,18 +50,29 @@ final class AcceptBackoff: ChannelInboundHandler, RemovableChannelHandler {
     private func report(_ io: IOError, context: ChannelHandlerContext) {
         let now = NIODeadline.now()
         guard self.lastReport.map({ now - $0 >= Self.reportPeriod }) ?? true else { return }
-        let service = self.route.withLockedValue { $0.service }
-        self.logger.warning(
-            "accept failed: retrying every 0.25 s, waiting connections stay queued",
-            metadata: [
-                "service": "\(service)",
-                "server": "\(context.channel.localAddress?.logDescription ?? "?")",
-                "error": "\(String(cString: strerror(io.errnoCode))) (errno \(io.errnoCode))",
-                "failures": .stringConvertible(self.failures),
-            ]
+        Self.report(
+            error: io.errnoCode,
+            failures: self.failures,
+            service: self.route.withLockedValue { $0.service },
+            server: context.channel.localAddress,
+            logger: self.logger
         )
         self.lastReport = now
         self.failures = 0
+    }
+
+    /// The warning of a listener that stopped accepting for a while, with the failures since the last one; the
+    /// `AcceptLoop`'s listeners say the same.
+    static func report(error: Int32, failures: Int, service: String, server: SocketAddress?, logger: Logger) {
+        logger.warning(
+            "accept failed: retrying every 0.25 s, waiting connections stay queued",
+            metadata: [
+                "service": "\(service)",
+                "server": "\(server?.logDescription ?? "?")",
+                "error": "\(String(cString: strerror(error))) (errno \(error))",
+                "failures": .stringConvertible(failures),
+            ]
+        )
     }
 
     func channelInactive(context: ChannelHandlerContext) {

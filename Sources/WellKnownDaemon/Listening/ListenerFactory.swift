@@ -21,6 +21,7 @@ struct ListenerFactory {
     let logger: Logger
     let connectionGate: ConnectionGate
     let datagramLoops: DatagramLoops
+    let acceptLoops: AcceptLoops
 
     /// AF_UNIX datagram sockets (served by NIO): the largest datagram we read whole. NIO's default 2048-byte
     /// datagram buffer would silently truncate echo replies, as xinetd does.
@@ -35,6 +36,7 @@ struct ListenerFactory {
         let box = RouteBox(route)
         var channels: [any Channel] = []
         var datagramSockets: [BatchedDatagramSocket] = []
+        var oneShot: [(loop: AcceptLoop, listener: OneShotListener)] = []
         do {
             switch listener.address {
             case .unix(let path):
@@ -67,6 +69,7 @@ struct ListenerFactory {
                         }
                         channels.append(try await bootstrap.bind(to: address).get())
                     }
+                    oneShot = await self.oneShot(channels, route: box)
                 case .udp:
                     // Only a wildcard socket needs each datagram's destination (IP_PKTINFO); on a specific address
                     // it is that address, and the control messages would cost every datagram.
@@ -97,9 +100,38 @@ struct ListenerFactory {
             label: listener.description,
             channels: channels,
             datagramSockets: datagramSockets,
+            oneShot: oneShot,
             route: box,
             logger: self.logger
         )
+    }
+
+    /// The IP stream sockets `channels` as the accept loops would serve them, the i-th by the i-th loop; empty if a
+    /// channel's descriptor cannot be had (NIO then accepts for every service, as it can).
+    private func oneShot(_ channels: [any Channel], route: RouteBox) async -> [(
+        loop: AcceptLoop, listener: OneShotListener
+    )] {
+        let records = RecordLog(self.logger)
+        var served: [(loop: AcceptLoop, listener: OneShotListener)] = []
+        for (index, channel) in channels.enumerated() {
+            let descriptor = try? await channel.eventLoop.submit {
+                try AcceptedSocket.withDescriptor(of: channel) { $0 }
+            }.get()
+            guard let fd = descriptor else { return [] }
+            served.append(
+                (
+                    self.acceptLoops.loop(for: index, of: channels.count),
+                    OneShotListener(
+                        fd: fd,
+                        route: route,
+                        gate: self.connectionGate,
+                        records: records,
+                        bound: channel.localAddress
+                    )
+                )
+            )
+        }
+        return served
     }
 
     /// IPV6_V6ONLY for a bind address: "::" serves IPv4 too whatever net.ipv6.bindv6only says; a specific IPv6
@@ -178,10 +210,13 @@ struct ListenerFactory {
         } catch {
             throw ActivationError("\(socket) could not be served: \(error)")
         }
+        // An inherited AF_UNIX listener stays with NIO: its clients are named from SO_PEERCRED.
+        let unix = socket.localAddress?.isUnix ?? true
         return RunningListener(
             key: .inherited(fd: socket.fd),
             label: label,
             channels: [channel],
+            oneShot: route.transport == .tcp && !unix ? await self.oneShot([channel], route: box) : [],
             route: box,
             logger: self.logger
         )

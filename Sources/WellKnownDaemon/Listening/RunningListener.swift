@@ -14,8 +14,14 @@ final class RunningListener: Sendable {
     let channels: [any Channel]
     /// UDP over IP: the sockets `DatagramLoop`s serve, one per loop (or the one inherited), instead of channels.
     let datagramSockets: [BatchedDatagramSocket]
+    /// TCP over IP: each channel's socket as an `AcceptLoop` serves it while the route is a one-shot service
+    /// (daytime, time), and the loop that does; empty where NIO accepts always (AF_UNIX, UDP).
+    let oneShot: [(loop: AcceptLoop, listener: OneShotListener)]
     private let route: RouteBox
     private let logger: Logger
+    /// Whether the listener was resumed, and whether its sockets are with their accept loops (their channels
+    /// paused) rather than accepted by NIO.
+    private let state = NIOLockedValueBox((resumed: false, handedOver: false))
     /// UDP: the generation of the handlers each channel's pipeline serves with (see `DatagramPipeline`).
     private let generations: NIOLockedValueBox<[Int]>
 
@@ -24,6 +30,7 @@ final class RunningListener: Sendable {
         label: String,
         channels: [any Channel],
         datagramSockets: [BatchedDatagramSocket] = [],
+        oneShot: [(loop: AcceptLoop, listener: OneShotListener)] = [],
         route: RouteBox,
         logger: Logger
     ) {
@@ -31,12 +38,15 @@ final class RunningListener: Sendable {
         self.label = label
         self.channels = channels
         self.datagramSockets = datagramSockets
+        self.oneShot = oneShot
         self.route = route
         self.logger = logger
         self.generations = NIOLockedValueBox(Array(repeating: 0, count: channels.count))
     }
 
     func close() async {
+        // The accept loops let go of the sockets before NIO closes them: a descriptor number is reused at once.
+        await self.takeBack()
         for channel in self.channels {
             try? await channel.close()
         }
@@ -61,10 +71,14 @@ final class RunningListener: Sendable {
     /// The address of the listener's first socket (they all share it).
     var localAddress: SocketAddress? { self.channels.first?.localAddress ?? self.datagramSockets.first?.localAddress }
 
-    /// Starts accepting (TCP) or reading (UDP): listeners are opened paused.
+    /// Starts accepting (TCP) or reading (UDP): listeners are opened paused. A one-shot service's sockets go to
+    /// their accept loops, every other TCP socket is accepted by NIO.
     func resume() async throws {
-        for channel in self.channels {
-            try await channel.setOption(.autoRead, value: true).get()
+        self.state.withLockedValue { $0.resumed = true }
+        if !(await self.handOver(for: self.current)) {
+            for channel in self.channels {
+                try await channel.setOption(.autoRead, value: true).get()
+            }
         }
         for socket in self.datagramSockets {
             try await socket.resume()
@@ -81,6 +95,7 @@ final class RunningListener: Sendable {
                 socket.reroute(route)
             }
             self.route.withLockedValue { $0 = route }
+            try await self.moveAccepting(for: route)
             return
         }
         let old = self.current
@@ -120,5 +135,62 @@ final class RunningListener: Sendable {
             )
         }.get()
         self.generations.withLockedValue { $0[index] = old + 1 }
+    }
+
+    /// After a TCP reroute: the sockets go to their accept loops when the service became a one-shot one, and back to
+    /// NIO when it stopped being one. Whoever accepts meanwhile serves the connection as the route in force says
+    /// (`ReplyOnAccept` and the channel initializer on NIO's side).
+    private func moveAccepting(for route: Route) async throws {
+        let (resumed, handedOver) = self.state.withLockedValue { ($0.resumed, $0.handedOver) }
+        guard resumed, !self.oneShot.isEmpty else { return }
+        let oneShot = route.instance.replyOnConnect != nil
+        if handedOver, !oneShot {
+            await self.takeBack()
+            for channel in self.channels {
+                try await channel.setOption(.autoRead, value: true).get()
+            }
+        } else if !handedOver, oneShot {
+            for channel in self.channels {
+                try await channel.setOption(.autoRead, value: false).get()
+            }
+            if !(await self.handOver(for: route)) {
+                for channel in self.channels {
+                    try await channel.setOption(.autoRead, value: true).get()
+                }
+            }
+        }
+    }
+
+    /// Gives the sockets to their accept loops if `route` is a one-shot service and the listener has loops; false
+    /// if NIO is to accept (also when a loop could not take its socket: NIO's path serves one-shot services too).
+    private func handOver(for route: Route) async -> Bool {
+        guard !self.oneShot.isEmpty, route.instance.replyOnConnect != nil else { return false }
+        var added: [(loop: AcceptLoop, listener: OneShotListener)] = []
+        do {
+            for served in self.oneShot {
+                try await served.loop.add(served.listener)
+                added.append(served)
+            }
+        } catch {
+            for served in added {
+                await served.loop.remove(served.listener.fd)
+            }
+            self.logger.warning(
+                "accept loop unavailable, NIO accepts instead",
+                metadata: ["listener": "\(self.label)", "error": "\(error)"]
+            )
+            return false
+        }
+        self.state.withLockedValue { $0.handedOver = true }
+        return true
+    }
+
+    /// Takes the sockets back from their accept loops; returns once no loop touches them.
+    private func takeBack() async {
+        guard self.state.withLockedValue({ $0.handedOver }) else { return }
+        for served in self.oneShot {
+            await served.loop.remove(served.listener.fd)
+        }
+        self.state.withLockedValue { $0.handedOver = false }
     }
 }
