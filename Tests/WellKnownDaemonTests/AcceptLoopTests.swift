@@ -190,6 +190,7 @@ import Glibc
         served.listener.route.withLockedValue {
             $0 = (try? Self.route(.echo, counters: served.counters, access: .everyone)) ?? $0
         }
+        served.listener.reroutes.advance()
         #expect(served.listener.route.withLockedValue { $0.service } == "echo")
         #expect(try Self.connectAndRead(port: listening.port, timeout: 1) == nil)
         await served.loop.remove(listening.fd)

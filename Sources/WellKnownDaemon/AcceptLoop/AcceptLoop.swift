@@ -135,22 +135,21 @@ final class AcceptLoop: @unchecked Sendable {  // unchecked: the mutable state b
         }
     }
 
-    /// Accepts and answers what waits on listener `index`, up to its share of this wake-up.
+    /// Accepts and answers what waits on listener `index`, up to its share of this wake-up. A connection is served by
+    /// the route in force when it was accepted, as NIO's channel initializer does it: the route is read again before
+    /// an accept whenever it changed, and once a reload has given the socket a service with a channel of its own,
+    /// nothing more is accepted here (a connection taken off the backlog here could not be given to NIO).
     private func serve(_ index: Int, _ allocator: ByteBufferAllocator) {
         let listener = self.listeners[index].listener
-        let route = listener.route.withLockedValue { $0 }
-        guard let makeReply = route.instance.replyOnConnect else {
-            // Rerouted to a service with a channel of its own: `RunningListener` is taking the socket back to NIO,
-            // whose channel initializer serves what waits. Left alone meanwhile, not polled again and again.
-            self.listeners[index].pausedUntil = NIODeadline.now() + Self.backoff
-            return
-        }
-        let answer = OneShotAnswer(
-            lifecycle: route.lifecycle(gate: listener.gate, records: listener.records),
-            makeReply: makeReply
-        )
+        var seen = listener.reroutes.current
+        guard var answer = self.answer(for: listener) else { return self.leave(index) }
         var name = sockaddr_storage()
         for _ in 0..<Self.acceptsPerWake {
+            if listener.reroutes.current != seen {
+                seen = listener.reroutes.current
+                guard let rerouted = self.answer(for: listener) else { return self.leave(index) }
+                answer = rerouted
+            }
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &name) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener.fd, $0, &length) }
@@ -180,6 +179,22 @@ final class AcceptLoop: @unchecked Sendable {  // unchecked: the mutable state b
                 close: { Glibc.close(fd) }
             )
         }
+    }
+
+    /// How the listener's route in force answers a connection; nil if it is no longer a one-shot service.
+    private func answer(for listener: OneShotListener) -> OneShotAnswer? {
+        let route = listener.route.withLockedValue { $0 }
+        guard let makeReply = route.instance.replyOnConnect else { return nil }
+        return OneShotAnswer(
+            lifecycle: route.lifecycle(gate: listener.gate, records: listener.records),
+            makeReply: makeReply
+        )
+    }
+
+    /// A listener whose service has a channel of its own now: `RunningListener` is taking the socket back to NIO,
+    /// whose channel initializer serves what waits. Left alone meanwhile, rather than polled again and again.
+    private func leave(_ index: Int) {
+        self.listeners[index].pausedUntil = NIODeadline.now() + Self.backoff
     }
 
     private func pause(_ index: Int, error: Int32) {

@@ -95,6 +95,9 @@ final class RunningListener: Sendable {
                 socket.reroute(route)
             }
             self.route.withLockedValue { $0 = route }
+            for served in self.oneShot {
+                served.listener.reroutes.advance()
+            }
             try await self.moveAccepting(for: route)
             return
         }
