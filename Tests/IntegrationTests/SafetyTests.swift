@@ -113,24 +113,30 @@ import Glibc
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    @Test func outOfFileDescriptorsItBacksOffWithoutSpinningAndRecovers() throws {
-        let directory = try TemporaryDirectory()
-        let ports = try freePorts(1, host: "127.0.0.1")
+    /// The daemon serving `services` (one `service` per port of `ports`, TCP, on 127.0.0.1) with 40 descriptors:
+    /// the event loops, stdio and the listeners take some; the rest are for connections.
+    static func launchShortOfDescriptors(
+        _ services: [String],
+        in directory: TemporaryDirectory
+    ) throws -> (daemon: DaemonProcess, ports: [Int]) {
+        let ports = try freePorts(services.count, host: "127.0.0.1")
+        let entries = zip(services, ports).map { "  - {service: \($0), port: \($1), transport: tcp}\n" }.joined()
         let config = try directory.write(
             "wellknownd.yaml",
-            """
-            bind: 127.0.0.1
-            limits: {per-source-connections: 1000, per-source-accept-burst: 1000}
-            services:
-              - {service: echo, port: \(ports[0]), transport: tcp}
-            """
+            "bind: 127.0.0.1\nlimits: {per-source-connections: 1000, per-source-accept-burst: 1000}\nservices:\n"
+                + entries
         )
-        // 40 descriptors: the event loops, stdio and the listener take some; the rest are for connections.
         let daemon = try DaemonProcess.launch(
             "/usr/bin/prlimit",
             ["--nofile=40", "--", daemonBinary, "run", "-c", config]
         )
         #expect(daemon.waitForLog(containing: "msg=started", timeout: .seconds(20)) != nil, "\(daemon.logText)")
+        return (daemon, ports)
+    }
+
+    @Test func outOfFileDescriptorsItBacksOffWithoutSpinningAndRecovers() throws {
+        let directory = try TemporaryDirectory()
+        let (daemon, ports) = try Self.launchShortOfDescriptors(["echo"], in: directory)
 
         // The first is served before the flood, so it is surely one of the accepted ones: with a listener per event
         // loop the kernel may queue any connection on a loop that then finds no descriptor left (once, in a loaded
@@ -172,22 +178,7 @@ import Glibc
     /// line once descriptors are free.
     @Test func outOfFileDescriptorsTheAcceptLoopBacksOffWithoutSpinningAndRecovers() throws {
         let directory = try TemporaryDirectory()
-        let ports = try freePorts(2, host: "127.0.0.1")
-        let config = try directory.write(
-            "wellknownd.yaml",
-            """
-            bind: 127.0.0.1
-            limits: {per-source-connections: 1000, per-source-accept-burst: 1000}
-            services:
-              - {service: echo, port: \(ports[0]), transport: tcp}
-              - {service: daytime, port: \(ports[1]), transport: tcp}
-            """
-        )
-        let daemon = try DaemonProcess.launch(
-            "/usr/bin/prlimit",
-            ["--nofile=40", "--", daemonBinary, "run", "-c", config]
-        )
-        #expect(daemon.waitForLog(containing: "msg=started", timeout: .seconds(20)) != nil, "\(daemon.logText)")
+        let (daemon, ports) = try Self.launchShortOfDescriptors(["echo", "daytime"], in: directory)
         let tcp = Int32(SOCK_STREAM.rawValue)
         #expect(try TestSocket(host: "127.0.0.1", port: ports[1], type: tcp).receive().bytes.count == 26)
         // Echo clients take every descriptor left (the surplus waits in the backlog).
@@ -197,6 +188,14 @@ import Glibc
         }
         try holders[0].send([0])
         #expect(holders[0].receive(limit: 1).bytes == [0])
+        // Only once echo's accepts fail are the descriptors surely all taken: before, a daytime client could still
+        // find one free and be answered at once.
+        #expect(
+            daemon.waitForRecord([
+                "msg": "accept failed: retrying every 0.25 s, waiting connections stay queued", "service": "echo",
+            ]) != nil,
+            "\(daemon.logText)"
+        )
         let queued = try TestSocket(host: "127.0.0.1", port: ports[1], type: tcp, timeout: .seconds(10))
         let warning = try #require(
             daemon.waitForRecord([
