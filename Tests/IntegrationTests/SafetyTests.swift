@@ -113,6 +113,14 @@ import Glibc
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// Exhausted, the daemon waits rather than spins: a busy accept loop would burn a whole core.
+    static func expectNoSpinning(_ daemon: DaemonProcess) {
+        let before = Self.cpuSeconds(daemon.process.pid)
+        usleep(2_000_000)
+        let spent = Self.cpuSeconds(daemon.process.pid) - before
+        #expect(spent < 0.5, "\(spent) CPU seconds in 2 s while out of descriptors")
+    }
+
     /// The daemon serving `services` (one `service` per port of `ports`, TCP, on 127.0.0.1) with 40 descriptors:
     /// the event loops, stdio and the listeners take some; the rest are for connections.
     static func launchShortOfDescriptors(
@@ -153,11 +161,7 @@ import Glibc
         )
         #expect(warning["error"] == "Too many open files (errno 24)")
         #expect(warning["service"] == "echo")
-        // Exhausted, it waits rather than spins: a busy accept loop would burn a whole core.
-        let before = Self.cpuSeconds(daemon.process.pid)
-        usleep(2_000_000)
-        let spent = Self.cpuSeconds(daemon.process.pid) - before
-        #expect(spent < 0.5, "\(spent) CPU seconds in 2 s while out of descriptors")
+        Self.expectNoSpinning(daemon)
         #expect(daemon.process.isRunning)
 
         // The first clients were accepted and are served; with them gone, the queued ones are accepted too.
@@ -205,10 +209,7 @@ import Glibc
         )
         #expect(warning["error"] == "Too many open files (errno 24)")
         #expect(warning["server"] == "127.0.0.1:\(ports[1])")
-        let before = Self.cpuSeconds(daemon.process.pid)
-        usleep(2_000_000)
-        let spent = Self.cpuSeconds(daemon.process.pid) - before
-        #expect(spent < 0.5, "\(spent) CPU seconds in 2 s while out of descriptors")
+        Self.expectNoSpinning(daemon)
 
         holders.removeAll()
         let line = queued.receive().bytes
