@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import WellKnownCalendar
 import WellKnownConfig
 import WellKnownLogging
 
