@@ -76,9 +76,7 @@ final class RunningListener: Sendable {
     func resume() async throws {
         self.state.withLockedValue { $0.resumed = true }
         if !(await self.handOver(for: self.current)) {
-            for channel in self.channels {
-                try await channel.setOption(.autoRead, value: true).get()
-            }
+            try await self.setAutoRead(true)
         }
         for socket in self.datagramSockets {
             try await socket.resume()
@@ -149,18 +147,19 @@ final class RunningListener: Sendable {
         let oneShot = route.instance.replyOnConnect != nil
         if handedOver, !oneShot {
             await self.takeBack()
-            for channel in self.channels {
-                try await channel.setOption(.autoRead, value: true).get()
-            }
+            try await self.setAutoRead(true)
         } else if !handedOver, oneShot {
-            for channel in self.channels {
-                try await channel.setOption(.autoRead, value: false).get()
-            }
+            try await self.setAutoRead(false)
             if !(await self.handOver(for: route)) {
-                for channel in self.channels {
-                    try await channel.setOption(.autoRead, value: true).get()
-                }
+                try await self.setAutoRead(true)
             }
+        }
+    }
+
+    /// Whether NIO accepts on the channels (a paused channel is out of its epoll).
+    private func setAutoRead(_ on: Bool) async throws {
+        for channel in self.channels {
+            try await channel.setOption(.autoRead, value: on).get()
         }
     }
 
