@@ -145,8 +145,9 @@ final class AcceptLoop: @unchecked Sendable {  // unchecked: the mutable state b
         guard var answer = self.answer(for: listener) else { return self.leave(index) }
         var name = sockaddr_storage()
         for _ in 0..<Self.acceptsPerWake {
-            if listener.reroutes.current != seen {
-                seen = listener.reroutes.current
+            let current = listener.reroutes.current
+            if current != seen {
+                seen = current
                 guard let rerouted = self.answer(for: listener) else { return self.leave(index) }
                 answer = rerouted
             }
