@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import Testing
 import WellKnownConfig
 import WellKnownServices
@@ -195,5 +196,79 @@ import Glibc
         #expect(try Self.connectAndRead(port: listening.port, timeout: 1) == nil)
         await served.loop.remove(listening.fd)
         #expect(served.counters.accepted.load(ordering: .relaxed) == 1)
+    }
+
+    /// Connects, sends `bytes`, half-closes and reads until EOF (or 2 s): nil if nothing came, not even the EOF. A
+    /// daytime client sends nothing: bytes a server closes on unread make its close a reset.
+    static func exchange(_ bytes: [UInt8], port: Int) throws -> [UInt8]? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var wait = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        try #require(address.withSockAddr { connect(fd, $0, socklen_t($1)) } == 0)
+        if !bytes.isEmpty {
+            try #require(send(fd, bytes, bytes.count, 0) == bytes.count)
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 { return nil }
+            if count == 0 { return received }
+            received += buffer[..<count]
+        }
+    }
+
+    /// A listener made by `ListenerFactory` hands its sockets to the accept loops while its service is a one-shot
+    /// one and gives them back to NIO when a reroute makes it another: each of its two sockets (one per event loop)
+    /// serves daytime, then echo, then daytime again.
+    @Test func aRerouteMovesTheSocketsBetweenTheAcceptLoopsAndNIO() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let logs = CapturedLogs()
+        let factory = ListenerFactory(
+            group: group,
+            registry: ConnectionRegistry(),
+            logger: logs.logger(),
+            connectionGate: ConnectionGate(limits: ConnectionLimits()),
+            datagramLoops: DatagramLoops(count: 2, logger: logs.logger()),
+            acceptLoops: AcceptLoops(count: 2, logger: logs.logger())
+        )
+        let counters = ServiceCounters(service: "daytime", transport: .tcp)
+        let listener = Listener(
+            service: "daytime",
+            transport: .tcp,
+            address: .ip(try #require(BindAddress("127.0.0.1")), port: 0),
+            entryIndex: 0
+        )
+        let running = try await factory.bind(
+            listener,
+            route: try Self.route(.daytime, counters: counters, access: .everyone)
+        )
+        #expect(running.oneShot.count == 2, "one socket per event loop, each with its accept loop")
+        #expect(!running.acceptLoopsServe, "opened paused")
+        try await running.resume()
+        #expect(running.acceptLoopsServe)
+        let port = try #require(running.boundPort)
+        // Several connections, so that both sockets (the kernel spreads connections over them) are exercised.
+        let payload: [UInt8] = Array("ping".utf8)
+        for _ in 0..<8 {
+            #expect(try Self.exchange([], port: port)?.count == 26)
+        }
+        try await running.reroute(try Self.route(.echo, counters: counters, access: .everyone))
+        #expect(!running.acceptLoopsServe)
+        for _ in 0..<8 {
+            #expect(try Self.exchange(payload, port: port) == payload, "NIO accepts again, for echo")
+        }
+        try await running.reroute(try Self.route(.daytime, counters: counters, access: .everyone))
+        #expect(running.acceptLoopsServe)
+        for _ in 0..<8 {
+            #expect(try Self.exchange([], port: port)?.count == 26)
+        }
+        await running.close()
+        #expect(!running.acceptLoopsServe, "the loops let go before the sockets close")
+        try await group.shutdownGracefully()
     }
 }

@@ -187,6 +187,9 @@ final class RunningListener: Sendable {
         return true
     }
 
+    /// Whether the accept loops have the sockets now (and NIO's accepts are paused).
+    var acceptLoopsServe: Bool { self.state.withLockedValue { $0.handedOver } }
+
     /// Takes the sockets back from their accept loops; returns once no loop touches them.
     private func takeBack() async {
         guard self.state.withLockedValue({ $0.handedOver }) else { return }
