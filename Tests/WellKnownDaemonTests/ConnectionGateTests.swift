@@ -46,6 +46,30 @@ import WellKnownServices
         #expect(gate.admit(reloaded, source: try address("192.0.2.3", 1)) == .serviceConnections, "3 of 3 open")
     }
 
+    @Test func whatTheGateCountsGoesWithTheConnectionsAndIdleEntriesGoAtAReload() throws {
+        let gate = ConnectionGate(limits: ConnectionLimits(perSourceConnections: 2))
+        let sources = try (1...100).map { try address("10.1.0.\($0)", 1) }
+        for source in sources {
+            #expect(gate.admit(any, source: source) == nil)
+        }
+        #expect(gate.admit(limited, source: sources[0]) == nil)
+        #expect(gate.admit(limited, source: sources[1]) == nil)
+        #expect(gate.countedPlaces == (sources: 100, entries: 2, entriesKept: 2))
+        for source in sources {
+            gate.release(any, source: source)
+        }
+        gate.release(limited, source: sources[0])
+        gate.release(limited, source: sources[1])
+        #expect(gate.openConnections == 0)
+        #expect(gate.countedPlaces == (sources: 0, entries: 0, entriesKept: 2), "an entry's zero stays until a reload")
+        let again = sources[2...4].map { gate.admit(limited, source: $0) }
+        #expect(again == [nil, nil, .serviceConnections], "a count kept at zero counts from zero again")
+        gate.release(limited, source: sources[2])
+        gate.release(limited, source: sources[3])
+        gate.update(limits: ConnectionLimits(perSourceConnections: 2))
+        #expect(gate.countedPlaces == (sources: 0, entries: 0, entriesKept: 0))
+    }
+
     @Test func theAcceptBucketCatchesABurstAfterQuietTraffic() throws {
         // xinetd's cps averages over its window, so a burst after quiet traffic passes; a token bucket does not.
         let clock = ManualClock()

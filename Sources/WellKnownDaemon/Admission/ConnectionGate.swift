@@ -56,6 +56,7 @@ final class ConnectionGate: Sendable {
                 )
             }
             state.limits = limits
+            state.openPerEntry = state.openPerEntry.filter { $0.value > 0 }
         }
     }
 
@@ -80,12 +81,18 @@ final class ConnectionGate: Sendable {
                 return .serviceConnections
             }
             if let key {
-                guard state.openPerSource[key, default: 0] < state.limits.perSourceConnections else {
-                    return .sourceConnections
-                }
+                // Found once, then counted where it lies: every connection of a daytime or time client adds its
+                // source and removes it again, and the hash lookups were most of the gate's cost (bench/PROFILES.md).
+                let index = state.openPerSource.index(forKey: key)
+                let open = index.map { state.openPerSource.values[$0] } ?? 0
+                guard open < state.limits.perSourceConnections else { return .sourceConnections }
                 let allowed = state.buckets.take(key, now: now)
                 guard allowed else { return .sourceRate }
-                state.openPerSource[key, default: 0] += 1
+                if let index {
+                    state.openPerSource.values[index] += 1
+                } else {
+                    state.openPerSource[key] = 1
+                }
             }
             state.open += 1
             state.openPerEntry[entry.key, default: 0] += 1
@@ -97,12 +104,27 @@ final class ConnectionGate: Sendable {
         let key = Self.sourceKey(source)
         self.state.withLockedValue { state in
             state.open -= 1
-            let remainingForEntry = state.openPerEntry[entry.key, default: 1] - 1
-            state.openPerEntry[entry.key] = remainingForEntry > 0 ? remainingForEntry : nil
-            if let key {
-                let remaining = state.openPerSource[key, default: 1] - 1
-                state.openPerSource[key] = remaining > 0 ? remaining : nil
+            // An entry's count stays at zero (there are only as many as the configuration has, and a reload drops
+            // the idle ones), so that the next connection finds it instead of inserting the key again.
+            if let index = state.openPerEntry.index(forKey: entry.key) {
+                state.openPerEntry.values[index] -= 1
             }
+            // A source's goes at zero: sources come and go without bound.
+            if let key, let index = state.openPerSource.index(forKey: key) {
+                if state.openPerSource.values[index] > 1 {
+                    state.openPerSource.values[index] -= 1
+                } else {
+                    state.openPerSource.remove(at: index)
+                }
+            }
+        }
+    }
+
+    /// How many sources and entries have connections open: what the gate holds beyond its accept buckets, and the
+    /// entries it keeps counts for.
+    var countedPlaces: (sources: Int, entries: Int, entriesKept: Int) {
+        self.state.withLockedValue { state in
+            (state.openPerSource.count, state.openPerEntry.values.filter { $0 > 0 }.count, state.openPerEntry.count)
         }
     }
 
