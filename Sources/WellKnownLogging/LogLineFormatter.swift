@@ -118,6 +118,27 @@ public enum LogLineFormatter {
         Self.appendClosing(format: format, to: out)
     }
 
+    /// A line of one record and nothing else (`RecordBatch`), the same as `formatLine` makes of it, but generic: the
+    /// record is not boxed as an existential on its way, which cost every line an allocation and its release.
+    static func formatRecordLine(
+        level: Logger.Level,
+        message: String,
+        record: some LogRecordFields,
+        format: LogFormat,
+        journal: Bool,
+        time: WallClockTime?,
+        into out: inout LogBytes
+    ) {
+        Self.appendOpening(level: level, format: format, journal: journal, timed: time != nil, to: out)
+        if let time {
+            Self.appendTimestamp(time, to: &out)
+        }
+        Self.appendLevel(level, message: message, format: format, timed: time != nil, to: out)
+        var writer = LogFieldWriter(format: format, out: out)
+        record.write(to: &writer)
+        Self.appendClosing(format: format, to: out)
+    }
+
     /// What comes before the timestamp (`timed`) or the level: the journal's priority, `ts=` or `{"ts":"`. With
     /// `appendLevel` and `appendClosing`, the frame of every line, shared with lines cut into a template
     /// (`DatagramLine`).

@@ -36,10 +36,9 @@ public final class RecordBatch {
         }
         guard self.logsInfo else { return }
         var lines = self.lines
-        LogLineFormatter.formatLine(
+        LogLineFormatter.formatRecordLine(
             level: .info,
             message: message.description,
-            metadata: [:],
             record: record(),
             format: self.format,
             journal: self.journal,

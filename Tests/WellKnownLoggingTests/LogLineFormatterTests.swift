@@ -130,4 +130,40 @@ import Glibc
                 == "ts=2026-11-25T00:04:48.007Z level=info msg=connection service=daytime proto=udp client=198.51.100.7:40000 bytes_in=1 note=x\n"
         )
     }
+
+    /// `RecordBatch`'s generic way to a record's line writes the same bytes as the general one, in every format, with
+    /// and without the journal's priority and a timestamp.
+    @Test(arguments: [LogFormat.text, .json], [false, true])
+    func aRecordAloneIsWrittenAsTheGeneralFormatterWritesIt(format: LogFormat, journal: Bool) throws {
+        let record = SampleRecord(
+            service: "daytime",
+            client: try SocketAddress(ipAddress: "2001:db8::7", port: 40000),
+            bytesIn: 3
+        )
+        for time in [stamp, nil] {
+            var general = LogBytes()
+            LogLineFormatter.formatLine(
+                level: .info,
+                message: "connection",
+                metadata: [:],
+                record: record,
+                format: format,
+                journal: journal,
+                time: time,
+                into: &general
+            )
+            var generic = LogBytes()
+            LogLineFormatter.formatRecordLine(
+                level: .info,
+                message: "connection",
+                record: record,
+                format: format,
+                journal: journal,
+                time: time,
+                into: &generic
+            )
+            #expect(String(decoding: generic.bytes, as: UTF8.self) == String(decoding: general.bytes, as: UTF8.self))
+            #expect(String(decoding: generic.bytes, as: UTF8.self).contains("client"))
+        }
+    }
 }
