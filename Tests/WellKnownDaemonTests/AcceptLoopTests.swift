@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import Testing
@@ -140,6 +141,53 @@ import Glibc
         let record = try #require(try await Self.records(served.logs, count: 1).first)
         #expect(record.metadata["server"] == "127.0.0.1:\(listening.port)")
         await served.loop.remove(listening.fd)
+    }
+
+    /// With wellknownd's own handler the loop formats each record itself and hands the lines of a wake-up to the
+    /// sink before it waits again: every connection's line arrives whole, in the default text format, without
+    /// waiting for a later connection to push it out.
+    @Test func throughWellknowndsOwnHandlerEachConnectionsLineReachesTheSinkAfterItsWakeUp() async throws {
+        var pipeEnds: [Int32] = [0, 0]
+        try #require(pipe(&pipeEnds) == 0)
+        defer { close(pipeEnds[0]) }
+        let flags = fcntl(pipeEnds[0], F_GETFL)
+        _ = fcntl(pipeEnds[0], F_SETFL, flags | O_NONBLOCK)
+        let sink = LogSink(descriptor: pipeEnds[1])
+        let logger = Logger(label: "test") {
+            WellKnownLogHandler(label: $0, sink: sink, format: .text, level: .info, journal: true)
+        }
+        let listening = try Listening()
+        let counters = ServiceCounters(service: "daytime", transport: .tcp)
+        let listener = OneShotListener(
+            fd: listening.fd,
+            route: RouteBox(try Self.route(.daytime, counters: counters, access: .everyone)),
+            gate: ConnectionGate(limits: ConnectionLimits()),
+            records: RecordLog(logger),
+            bound: listening.address
+        )
+        let loop = AcceptLoop(name: "test-accept", logger: logger)
+        try await loop.add(listener)
+        var text = ""
+        for connection in 1...3 {
+            #expect(try Self.connectAndRead(port: listening.port)?.count == 26)
+            for _ in 0..<200 where text.split(separator: "\n").count < connection {
+                sink.flush()
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                let count = read(pipeEnds[0], &chunk, chunk.count)
+                text += String(decoding: chunk[0..<max(count, 0)], as: UTF8.self)
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(text.split(separator: "\n").count == connection, "connection \(connection)'s line, alone")
+        }
+        let lines = text.split(separator: "\n")
+        #expect(text.hasSuffix("\n"))
+        for line in lines {
+            #expect(line.hasPrefix("<6>level=info msg=connection service=daytime proto=tcp client=127.0.0.1:"))
+            #expect(line.contains(" server=127.0.0.1:\(listening.port) duration="))
+            #expect(line.hasSuffix(" bytes_in=0 bytes_out=26 end=server"))
+        }
+        #expect(Set(lines.map { $0.split(separator: " ")[4] }).count == 3, "three clients")
+        await loop.remove(listening.fd)
     }
 
     @Test func refusedConnectionsAreClosedBeforeAnyByteAndCounted() async throws {

@@ -43,6 +43,10 @@ final class AcceptLoop: @unchecked Sendable {  // unchecked: the mutable state b
 
     private struct Served {
         let listener: OneShotListener
+        /// The listener's records, formatted here and handed to the sink once per wake-up, as a `DatagramLoop` does
+        /// its datagrams': queued one by one, each cost a boxed line, a lock, and a copy and a release on the writer
+        /// thread, a measurable part of a daytime connection (bench/PROFILES.md).
+        let records: RecordBatch
         /// Not polled before this (after a shortage of descriptors or memory).
         var pausedUntil: NIODeadline?
         var failures = 0
@@ -126,7 +130,7 @@ final class AcceptLoop: @unchecked Sendable {  // unchecked: the mutable state b
                 if flags >= 0, flags & O_NONBLOCK == 0 {
                     _ = fcntl(listener.fd, F_SETFL, flags | O_NONBLOCK)
                 }
-                self.listeners.append(Served(listener: listener))
+                self.listeners.append(Served(listener: listener, records: RecordBatch(listener.records)))
                 done()
             case .remove(let fd, let done):
                 self.listeners.removeAll { $0.listener.fd == fd }
@@ -141,6 +145,8 @@ final class AcceptLoop: @unchecked Sendable {  // unchecked: the mutable state b
     /// nothing more is accepted here (a connection taken off the backlog here could not be given to NIO).
     private func serve(_ index: Int, _ allocator: ByteBufferAllocator) {
         let listener = self.listeners[index].listener
+        let records = self.listeners[index].records
+        defer { records.flush() }
         var seen = listener.reroutes.current
         guard var answer = self.answer(for: listener) else { return self.leave(index) }
         var name = sockaddr_storage()
@@ -176,6 +182,7 @@ final class AcceptLoop: @unchecked Sendable {  // unchecked: the mutable state b
                 client: client,
                 server: listener.wildcard ? SocketAddress.local(of: fd) : listener.bound,
                 allocator: allocator,
+                batch: records,
                 send: { OneShotAnswer.send($0, on: fd) },
                 close: { Glibc.close(fd) }
             )

@@ -60,11 +60,13 @@ struct AdmittedConnection: Sendable {
 
     /// `wasOpened`: whether `opened` was called (a channel that failed before it became active was not, and is
     /// neither counted as ended nor timed). `end` and `duration` are the record's: the record itself is built only
-    /// if its line is logged.
+    /// if its line is logged. `batch`: the caller's thread's own batch of lines, which it flushes, instead of the
+    /// sink's queue.
     func ended(
         wasOpened: Bool,
         end: ConnectionEnd,
         duration: TimeAmount,
+        batch: RecordBatch? = nil,
         record: @autoclosure () -> ConnectionRecord
     ) {
         let counters = self.lifecycle.counters
@@ -74,7 +76,11 @@ struct AdmittedConnection: Sendable {
             counters.durations?.recordNanoseconds(duration.nanoseconds)
         }
         self.lifecycle.gate.release(self.lifecycle.admission, source: self.client)
-        self.lifecycle.records.info("connection", record())
+        if let batch {
+            batch.info("connection", record())
+        } else {
+            self.lifecycle.records.info("connection", record())
+        }
     }
 }
 

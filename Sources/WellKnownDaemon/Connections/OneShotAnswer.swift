@@ -21,11 +21,13 @@ struct OneShotAnswer: Sendable {
     }
 
     /// Admits, answers, closes, logs and releases one connection: `send` writes the reply on its socket, `close`
-    /// closes it (also when it is refused).
+    /// closes it (also when it is refused). `batch`: where the record's line goes, if the caller's thread keeps
+    /// one (`AcceptLoop`); otherwise through the lifecycle's `RecordLog`.
     func serve(
         client: SocketAddress,
         server: SocketAddress?,
         allocator: ByteBufferAllocator,
+        batch: RecordBatch? = nil,
         send: (ByteBuffer) -> Outcome,
         close: () -> Void
     ) {
@@ -46,6 +48,7 @@ struct OneShotAnswer: Sendable {
             wasOpened: true,
             end: outcome.end,
             duration: duration,
+            batch: batch,
             record: ConnectionRecord(
                 service: self.lifecycle.service,
                 client: client,
