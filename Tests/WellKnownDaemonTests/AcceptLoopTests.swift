@@ -1,4 +1,3 @@
-import Logging
 import NIOCore
 import NIOPosix
 import Testing
@@ -80,26 +79,6 @@ import Glibc
         return Served(loop: loop, listener: listener, counters: counters, logs: logs, gate: gate)
     }
 
-    /// Connects, half-closes, reads until EOF (or `timeout` seconds): nil if nothing came, not even the EOF.
-    static func connectAndRead(port: Int, timeout: Int = 2) throws -> [UInt8]? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var wait = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-        try #require(address.withSockAddr { connect(fd, $0, socklen_t($1)) } == 0)
-        shutdown(fd, Int32(SHUT_WR))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 { return nil }
-            if count == 0 { return received }
-            received += buffer[..<count]
-        }
-    }
-
     /// The record is logged right after the close the client saw: wait for it.
     static func records(_ logs: CapturedLogs, count: Int) async throws -> [CapturedLogs.Record] {
         for _ in 0..<200 {
@@ -115,7 +94,7 @@ import Glibc
         let listening = try Listening()
         let served = try await Self.serve(descriptor, on: listening)
         for _ in 0..<3 {
-            #expect(try Self.connectAndRead(port: listening.port)?.count == size)
+            #expect(try loopbackExchange(port: listening.port)?.count == size)
         }
         let records = try await Self.records(served.logs, count: 3)
         #expect(records.count == 3)
@@ -137,7 +116,7 @@ import Glibc
     @Test func aWildcardListenersRecordsNameTheAddressTheClientReached() async throws {
         let listening = try Listening(host: "0.0.0.0")
         let served = try await Self.serve(.daytime, on: listening)
-        #expect(try Self.connectAndRead(port: listening.port)?.count == 26)
+        #expect(try loopbackExchange(port: listening.port)?.count == 26)
         let record = try #require(try await Self.records(served.logs, count: 1).first)
         #expect(record.metadata["server"] == "127.0.0.1:\(listening.port)")
         await served.loop.remove(listening.fd)
@@ -147,15 +126,8 @@ import Glibc
     /// sink before it waits again: every connection's line arrives whole, in the default text format, without
     /// waiting for a later connection to push it out.
     @Test func throughWellknowndsOwnHandlerEachConnectionsLineReachesTheSinkAfterItsWakeUp() async throws {
-        var pipeEnds: [Int32] = [0, 0]
-        try #require(pipe(&pipeEnds) == 0)
-        defer { close(pipeEnds[0]) }
-        let flags = fcntl(pipeEnds[0], F_GETFL)
-        _ = fcntl(pipeEnds[0], F_SETFL, flags | O_NONBLOCK)
-        let sink = LogSink(descriptor: pipeEnds[1])
-        let logger = Logger(label: "test") {
-            WellKnownLogHandler(label: $0, sink: sink, format: .text, level: .info, journal: true)
-        }
+        let (sink, logger, readEnd) = try pipedLogger()
+        defer { close(readEnd) }
         let listening = try Listening()
         let counters = ServiceCounters(service: "daytime", transport: .tcp)
         let listener = OneShotListener(
@@ -169,12 +141,9 @@ import Glibc
         try await loop.add(listener)
         var text = ""
         for connection in 1...3 {
-            #expect(try Self.connectAndRead(port: listening.port)?.count == 26)
+            #expect(try loopbackExchange(port: listening.port)?.count == 26)
             for _ in 0..<200 where text.split(separator: "\n").count < connection {
-                sink.flush()
-                var chunk = [UInt8](repeating: 0, count: 65536)
-                let count = read(pipeEnds[0], &chunk, chunk.count)
-                text += String(decoding: chunk[0..<max(count, 0)], as: UTF8.self)
+                text += pipedText(sink, readEnd)
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(text.split(separator: "\n").count == connection, "connection \(connection)'s line, alone")
@@ -196,7 +165,7 @@ import Glibc
         let served = try await Self.serve(.daytime, on: listening, limits: limits)
         var sizes: [Int?] = []
         for _ in 0..<4 {
-            sizes.append(try Self.connectAndRead(port: listening.port)?.count)
+            sizes.append(try loopbackExchange(port: listening.port)?.count)
         }
         #expect(sizes == [26, 26, 0, 0])
         #expect(served.counters.accepted.load(ordering: .relaxed) == 2)
@@ -211,7 +180,7 @@ import Glibc
             on: denied,
             access: AccessPolicy(deny: [try #require(CIDRBlock("127.0.0.0/8"))])
         )
-        #expect(try Self.connectAndRead(port: denied.port) == [])
+        #expect(try loopbackExchange(port: denied.port) == [])
         #expect(deniedServed.counters.refused.load(ordering: .relaxed) == 1)
         #expect(deniedServed.logs.all.filter { $0.message == "connection" }.isEmpty, "refusals are summarised")
         await deniedServed.loop.remove(denied.fd)
@@ -222,9 +191,9 @@ import Glibc
     @Test func aRemovedSocketIsNoLongerAccepted() async throws {
         let listening = try Listening()
         let served = try await Self.serve(.daytime, on: listening)
-        #expect(try Self.connectAndRead(port: listening.port)?.count == 26)
+        #expect(try loopbackExchange(port: listening.port)?.count == 26)
         await served.loop.remove(listening.fd)
-        #expect(try Self.connectAndRead(port: listening.port, timeout: 1) == nil, "no answer: nobody accepted")
+        #expect(try loopbackExchange(port: listening.port, timeout: 1) == nil, "no answer: nobody accepted")
         let waiting = accept(listening.fd, nil, nil)
         #expect(waiting >= 0, "the connection was left in the backlog")
         close(waiting)
@@ -235,39 +204,15 @@ import Glibc
     @Test func aRouteThatStoppedBeingOneShotIsLeftToNIO() async throws {
         let listening = try Listening()
         let served = try await Self.serve(.daytime, on: listening)
-        #expect(try Self.connectAndRead(port: listening.port)?.count == 26)
+        #expect(try loopbackExchange(port: listening.port)?.count == 26)
         served.listener.route.withLockedValue {
             $0 = (try? Self.route(.echo, counters: served.counters, access: .everyone)) ?? $0
         }
         served.listener.reroutes.advance()
         #expect(served.listener.route.withLockedValue { $0.service } == "echo")
-        #expect(try Self.connectAndRead(port: listening.port, timeout: 1) == nil)
+        #expect(try loopbackExchange(port: listening.port, timeout: 1) == nil)
         await served.loop.remove(listening.fd)
         #expect(served.counters.accepted.load(ordering: .relaxed) == 1)
-    }
-
-    /// Connects, sends `bytes`, half-closes and reads until EOF (or 2 s): nil if nothing came, not even the EOF. A
-    /// daytime client sends nothing: bytes a server closes on unread make its close a reset.
-    static func exchange(_ bytes: [UInt8], port: Int) throws -> [UInt8]? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var wait = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-        try #require(address.withSockAddr { connect(fd, $0, socklen_t($1)) } == 0)
-        if !bytes.isEmpty {
-            try #require(send(fd, bytes, bytes.count, 0) == bytes.count)
-        }
-        shutdown(fd, Int32(SHUT_WR))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 { return nil }
-            if count == 0 { return received }
-            received += buffer[..<count]
-        }
     }
 
     /// A listener made by `ListenerFactory` hands its sockets to the accept loops while its service is a one-shot
@@ -303,17 +248,17 @@ import Glibc
         // Several connections, so that both sockets (the kernel spreads connections over them) are exercised.
         let payload: [UInt8] = Array("ping".utf8)
         for _ in 0..<8 {
-            #expect(try Self.exchange([], port: port)?.count == 26)
+            #expect(try loopbackExchange(port: port)?.count == 26)
         }
         try await running.reroute(try Self.route(.echo, counters: counters, access: .everyone))
         #expect(!running.acceptLoopsServe)
         for _ in 0..<8 {
-            #expect(try Self.exchange(payload, port: port) == payload, "NIO accepts again, for echo")
+            #expect(try loopbackExchange(payload, port: port) == payload, "NIO accepts again, for echo")
         }
         try await running.reroute(try Self.route(.daytime, counters: counters, access: .everyone))
         #expect(running.acceptLoopsServe)
         for _ in 0..<8 {
-            #expect(try Self.exchange([], port: port)?.count == 26)
+            #expect(try loopbackExchange(port: port)?.count == 26)
         }
         await running.close()
         #expect(!running.acceptLoopsServe, "the loops let go before the sockets close")

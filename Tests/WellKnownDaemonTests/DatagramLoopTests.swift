@@ -191,13 +191,8 @@ import Glibc
     /// where a socket's next sender was last seen on the other socket, or on this one before the other's: every line
     /// names its own client, server and size.
     @Test func runsOfSendersAcrossSocketsAreLoggedAsThemselves() async throws {
-        var pipeEnds: [Int32] = [0, 0]
-        try #require(pipe(&pipeEnds) == 0)
-        defer { close(pipeEnds[0]) }
-        let sink = LogSink(descriptor: pipeEnds[1])
-        let logger = Logger(label: "test") {
-            WellKnownLogHandler(label: $0, sink: sink, format: .text, level: .info, journal: true)
-        }
+        let (sink, logger, readEnd) = try pipedLogger()
+        defer { close(readEnd) }
         let loop = DatagramLoop(name: "test-udp", logger: logger)
         var sockets: [BatchedDatagramSocket] = []
         for _ in 0..<2 {
@@ -225,12 +220,7 @@ import Glibc
                     + "server=127.0.0.1:\(ports[socket]) bytes_in=\(index + 1) bytes_out=\(index + 1) reply=sent"
             )
         }
-        sink.flush()
-        let flags = fcntl(pipeEnds[0], F_GETFL)
-        _ = fcntl(pipeEnds[0], F_SETFL, flags | O_NONBLOCK)
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let count = read(pipeEnds[0], &chunk, chunk.count)
-        let lines = String(decoding: chunk[0..<max(count, 0)], as: UTF8.self).split(separator: "\n").map(String.init)
+        let lines = pipedText(sink, readEnd).split(separator: "\n").map(String.init)
         #expect(lines == expected)
         for socket in sockets {
             await socket.close()

@@ -70,7 +70,7 @@ import Glibc
         let port = try #require(server.localAddress?.port)
         var replies: [[UInt8]] = []
         for _ in 0..<connections {
-            replies.append(try Self.connectAndRead(port: port))
+            replies.append(try #require(try loopbackExchange(port: port)))
         }
         // The log line is written after the close the client saw.
         for loop in group.makeIterator() {
@@ -83,28 +83,6 @@ import Glibc
             logs: logs,
             gate: gate
         )
-    }
-
-    /// Connects, sends nothing and half-closes, reads until EOF (or 2 s).
-    static func connectAndRead(port: Int) throws -> [UInt8] {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-        let connected = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
-        try #require(connected == 0)
-        // Nothing to send: the half-close lets discard end the connection too.
-        shutdown(fd, Int32(SHUT_WR))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { break }
-            received += buffer[..<count]
-        }
-        return received
     }
 
     @Test(arguments: [(ServiceDescriptor.daytime, 26), (.time, 4)])

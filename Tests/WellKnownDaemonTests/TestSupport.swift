@@ -133,3 +133,53 @@ final class ManualClock: Sendable {
 func address(_ ip: String, _ port: Int) throws -> SocketAddress {
     try SocketAddress(ipAddress: ip, port: port)
 }
+
+/// A TCP client on 127.0.0.1:`port`: sends `bytes`, half-closes, and reads until EOF or `timeout` seconds. nil if
+/// the read failed or timed out (nothing came, not even the EOF). A daytime client sends nothing: bytes a server
+/// closes on unread make its close a reset.
+func loopbackExchange(_ bytes: [UInt8] = [], port: Int, timeout: Int = 2) throws -> [UInt8]? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    try #require(fd >= 0)
+    defer { close(fd) }
+    var wait = timeval(tv_sec: timeout, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+    let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+    try #require(address.withSockAddr { connect(fd, $0, socklen_t($1)) } == 0)
+    if !bytes.isEmpty {
+        try #require(send(fd, bytes, bytes.count, 0) == bytes.count)
+    }
+    // The half-close lets services that read until the client is done (discard, echo) end the connection too.
+    shutdown(fd, Int32(SHUT_WR))
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 256)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count < 0 { return nil }
+        if count == 0 { return received }
+        received += buffer[..<count]
+    }
+}
+
+/// wellknownd's own log handler writing through a `LogSink` into a pipe, whose read end (`readEnd`, non-blocking,
+/// closed by the caller) `pipedText` reads.
+func pipedLogger(format: LogFormat = .text, journal: Bool = true) throws -> (
+    sink: LogSink, logger: Logger, readEnd: Int32
+) {
+    var pipeEnds: [Int32] = [0, 0]
+    try #require(pipe(&pipeEnds) == 0)
+    let flags = fcntl(pipeEnds[0], F_GETFL)
+    _ = fcntl(pipeEnds[0], F_SETFL, flags | O_NONBLOCK)
+    let sink = LogSink(descriptor: pipeEnds[1])
+    let logger = Logger(label: "test") {
+        WellKnownLogHandler(label: $0, sink: sink, format: format, level: .info, journal: journal)
+    }
+    return (sink, logger, pipeEnds[0])
+}
+
+/// What the sink has written into the pipe so far and is not yet read: its pending lines are flushed first.
+func pipedText(_ sink: LogSink, _ readEnd: Int32) -> String {
+    sink.flush()
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    let count = read(readEnd, &chunk, chunk.count)
+    return String(decoding: chunk[0..<max(count, 0)], as: UTF8.self)
+}
