@@ -21,7 +21,6 @@ struct DatagramServing {
     /// request itself (echo) is copied out before the next one, so the buffer is ours alone again by then and is
     /// refilled in place rather than allocated.
     private var request = ByteBuffer()
-    private let bound: SocketAddress?
     private let boundServer: String
     private let localPort: Int
     /// The last datagram's peers, kept from burst to burst with the run of its sender. Runs are numbered from 1,
@@ -36,7 +35,6 @@ struct DatagramServing {
         // A UDP route always has a datagram side (the catalog refuses UDP for services without one); silence is
         // the safe answer if it ever had not.
         self.responder = route.instance.makeDatagramResponder() ?? Silence()
-        self.bound = bound
         self.peers = DatagramPeers(client: SocketAddress(sockaddr_in(), host: ""), destination: nil, bound: bound)
         let localPort = bound?.port ?? 0
         let boundServer = bound?.logDescription ?? "?"
