@@ -43,8 +43,10 @@ final class Daemon: Service {
         self.metrics = DaemonMetrics(version: WellKnownd.version)
         self.counters = CounterTable(listeners: prepared.listeners, factory: self.metrics.factory)
         self.connectionGate = ConnectionGate(limits: prepared.configuration.limits)
-        self.datagramLoops = DatagramLoops(count: Array(group.makeIterator()).count, logger: logger)
-        self.acceptLoops = AcceptLoops(count: Array(group.makeIterator()).count, logger: logger)
+        // One datagram loop and one accept loop per event loop, as each IP address gets one socket per event loop.
+        let loops = Array(group.makeIterator()).count
+        self.datagramLoops = DatagramLoops(count: loops, logger: logger)
+        self.acceptLoops = AcceptLoops(count: loops, logger: logger)
     }
 
     var current: Serving? { self.serving.withLockedValue { $0 } }
